@@ -1,0 +1,106 @@
+"""The base class every layer derives from: the contract optimizers, models and tests rely on."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+LAYER_REGISTRY: dict[str, type[Layer]] = {}
+
+
+class Layer:
+    """A stateful layer: ``forward(X) -> A`` caches what ``backward(dA) -> dX`` needs.
+
+    Parameters are the attributes named in ``param_names`` (e.g. ``W``, ``b``); after
+    ``backward`` their gradients sit in ``d`` + name (``dW``, ``db``), each the gradient of
+    ``sum(A * dA)``, summed over the batch like PyTorch. ``params()`` and ``grads()`` share
+    keys and are the only way optimizers, summaries, save/load and gradient checks reach
+    parameters. Optimizers update parameters in place, so the arrays keep their identity.
+
+    A layer built with an ``optimizer`` applies it at the end of ``backward`` (the notebooks'
+    style); without one it only stores gradients for a model or caller to apply.
+
+    Parameters follow the input's floating dtype: float32 input keeps float32 parameters,
+    float64 input converts them to float64 on first use (as ``module.double()`` would).
+    """
+
+    param_names: ClassVar[tuple[str, ...]] = ()
+    buffer_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        LAYER_REGISTRY[cls.__name__] = cls
+
+    def __init__(self, optimizer: Any = None) -> None:
+        self.optimizer = optimizer
+        self.training = True
+        self._cache: Any = None
+        for name in self.param_names:
+            setattr(self, "d" + name, None)
+
+    # -- the computation -------------------------------------------------------------------
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dA: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, X: np.ndarray) -> np.ndarray:
+        return self.forward(X)
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """Shape of one sample's output from one sample's input shape (no batch axis)."""
+        return tuple(input_shape)
+
+    # -- parameters ------------------------------------------------------------------------
+    def params(self) -> dict[str, np.ndarray]:
+        """Trainable parameters by name, e.g. ``{"W": W, "b": b}``."""
+        return {name: getattr(self, name) for name in self.param_names}
+
+    def grads(self) -> dict[str, np.ndarray | None]:
+        """Gradients with the same keys as ``params()``; None before the first backward."""
+        return {name: getattr(self, "d" + name) for name in self.param_names}
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        """Non-trainable state that is saved with the model (e.g. BatchNorm running stats)."""
+        return {name: getattr(self, name) for name in self.buffer_names}
+
+    def num_params(self) -> int:
+        return int(sum(p.size for p in self.params().values()))
+
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments as JSON-able values, so a model can be rebuilt from a file."""
+        return {}
+
+    # -- modes -----------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Layer:
+        self.training = bool(mode)
+        return self
+
+    def eval(self) -> Layer:
+        return self.train(False)
+
+    # -- helpers for subclasses ------------------------------------------------------------
+    def _cached(self) -> Any:
+        """The forward cache, or a clear error when backward comes before forward."""
+        if self._cache is None:
+            raise ValueError(f"{self!r}: backward() called before forward()")
+        return self._cache
+
+    def _adopt_dtype(self, dtype: np.dtype) -> None:
+        """Convert parameters and buffers to ``dtype`` when the input's dtype differs."""
+        for name in (*self.param_names, *self.buffer_names):
+            value = getattr(self, name)
+            if isinstance(value, np.ndarray) and value.dtype != dtype:
+                setattr(self, name, value.astype(dtype))
+
+    def _apply_optimizer(self) -> None:
+        if self.optimizer is not None:
+            self.optimizer.update(self)
+
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
