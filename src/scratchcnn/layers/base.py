@@ -35,6 +35,9 @@ class Layer:
     def __init__(self, optimizer: Any = None) -> None:
         self.optimizer = optimizer
         self.training = True
+        # A model sets this False on its first layer: nobody needs the gradient of the data,
+        # and skipping it saves a col2im. backward then returns None.
+        self.compute_input_grad = True
         self._cache: Any = None
         for name in self.param_names:
             setattr(self, "d" + name, None)
