@@ -1,0 +1,89 @@
+"""Dense (fully connected) layer: the notebooks' ``A = X @ W + b``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scratchcnn.layers.base import Layer
+from scratchcnn.random import default_rng
+from scratchcnn.validation import as_float_array, check_grad_shape, check_ndim, check_positive_int
+
+
+class Dense(Layer):
+    """A = X @ W + b: (N, in_features) -> (N, out_features), or (in_features,) unbatched.
+
+    ``W`` is (in_features, out_features), the transpose of ``torch.nn.Linear.weight``, and
+    ``b`` is (out_features,). Without an ``initializer`` (an object with ``W(*shape)`` and
+    ``B(n)``) both are drawn like PyTorch's default: uniform in ±1/sqrt(in_features), from
+    ``scratchcnn.random.default_rng()``.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        initializer: Any = None,
+        optimizer: Any = None,
+    ) -> None:
+        super().__init__(optimizer)
+        self.in_features = check_positive_int(in_features, "in_features", "Dense")
+        self.out_features = check_positive_int(out_features, "out_features", "Dense")
+        shape = (self.in_features, self.out_features)
+        if initializer is None:
+            bound = 1.0 / np.sqrt(self.in_features)
+            rng = default_rng()
+            W = rng.uniform(-bound, bound, shape).astype(np.float32)
+            b = rng.uniform(-bound, bound, self.out_features).astype(np.float32)
+        else:
+            W = np.asarray(initializer.W(*shape))
+            b = np.asarray(initializer.B(self.out_features))
+        if W.shape != shape or b.shape != (self.out_features,):
+            raise ValueError(
+                f"{self!r}: the initializer must give W of shape {shape} and b of shape "
+                f"({self.out_features},), but gave {W.shape} and {b.shape}"
+            )
+        self.W = W
+        self.b = b
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        X = as_float_array(X, repr(self))
+        check_ndim(X, (1, 2), repr(self), "1D (unbatched) or 2D (batched)")
+        self.output_shape(X.shape[-1:])
+        self._adopt_dtype(X.dtype)
+        A = X @ self.W
+        A += self.b
+        self._cache = X
+        return A
+
+    def backward(self, dA: np.ndarray) -> np.ndarray | None:
+        X = self._cached()
+        dA = as_float_array(dA, repr(self), "dA").astype(X.dtype, copy=False)
+        check_grad_shape(dA, (*X.shape[:-1], self.out_features), repr(self))
+        if X.ndim == 1:
+            self.dW = np.outer(X, dA)
+            self.db = dA.copy()
+        else:
+            self.dW = X.T @ dA
+            self.db = dA.sum(axis=0)
+        dX = dA @ self.W.T if self.compute_input_grad else None
+        self._apply_optimizer()
+        return dX
+
+    def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        """(in_features,) -> (out_features,) for one sample."""
+        if tuple(input_shape) != (self.in_features,):
+            raise ValueError(
+                f"{self!r}: expected input with {self.in_features} features in its last "
+                f"axis, but got per-sample input shape {tuple(input_shape)}"
+            )
+        return (self.out_features,)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}"

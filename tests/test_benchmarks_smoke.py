@@ -1,0 +1,96 @@
+"""The benchmark suite: its pieces are right, and one quick run writes every result file."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name: str) -> ModuleType:
+    """Import benchmarks/<name>.py without putting benchmarks/ on sys.path."""
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_loop_conv_and_pool_match_torch(rng: np.random.Generator) -> None:
+    torch = pytest.importorskip("torch")
+    loop = _load("notebook_loop")
+    X = rng.standard_normal((3, 2, 8, 8))
+    W = rng.standard_normal((4, 2, 3, 3))
+    b = rng.standard_normal(4)
+    dA = rng.standard_normal((3, 4, 6, 6))
+    conv = loop.LoopConv2d(W.copy(), b.copy())
+    A = conv.forward(X)
+    dX = conv.backward(dA)
+
+    Xt, Wt, bt = (torch.tensor(a, requires_grad=True) for a in (X, W, b))
+    At = torch.nn.functional.conv2d(Xt, Wt, bt)
+    At.backward(torch.tensor(dA))
+    np.testing.assert_allclose(A, At.detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(dX, Xt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(conv.dW, Wt.grad.numpy(), atol=1e-12)
+    np.testing.assert_allclose(conv.db, bt.grad.numpy(), atol=1e-12)
+
+    pool = loop.LoopMaxPool2d(2)
+    dP = rng.standard_normal((3, 4, 3, 3))
+    P = pool.forward(A)
+    dA_pool = pool.backward(dP)
+    At = torch.tensor(A, requires_grad=True)
+    Pt = torch.nn.functional.max_pool2d(At, 2)
+    Pt.backward(torch.tensor(dP))
+    np.testing.assert_allclose(P, Pt.detach().numpy())
+    np.testing.assert_allclose(dA_pool, At.grad.numpy())
+
+
+def test_notebook_lenet_step_lowers_the_loss(rng: np.random.Generator) -> None:
+    loop = _load("notebook_loop")
+    model = loop.NotebookLeNet(seed=0)
+    X = rng.random((8, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, size=8)
+    losses = [model.train_step(X, y) for _ in range(5)]
+    assert losses[-1] < losses[0]
+    assert model.layers[0].W.dtype == np.float32
+
+
+def test_lenet5_flop_count() -> None:
+    from scratchcnn import zoo
+    flops = _load("flops")
+    counted = flops.count_flops(zoo.lenet5().layers, (1, 28, 28))
+    # 2 x MACs: conv1 86,400, conv2 153,600, dense 30,720 + 10,080 + 840
+    assert counted["forward"] == 2 * 281_640
+    # training: conv1 forward + dW only (no dX for the first layer), the others x3
+    assert counted["training"] == 2 * (2 * 86_400 + 3 * (153_600 + 30_720 + 10_080 + 840))
+
+
+def test_quick_run_writes_results(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    command = [
+        sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--models", "lenet5",
+        "--threads", "1", "--out-dir", str(tmp_path),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "notebook loop" in done.stdout
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results) >= {"meta", "matmul_gflops", "models", "notebook_loop", "targets"}
+    lenet = results["models"]["lenet5"]
+    for key in ("train_ips", "infer_ips", "train_ratio", "infer_ratio", "flop_share", "memory"):
+        assert key in lenet
+    assert set(lenet["train_ratio"]) >= {"min", "median", "max", "per_round"}
+    assert lenet["train_ratio"]["median"] > 0
+    assert lenet["logit_max_abs_diff_at_start"] < 1e-4
+    assert lenet["memory"]["ours"]["growth_mib"] >= 0
+    assert {t["status"] for t in results["targets"]} <= {"PASS", "GAP", "not run"}
+    assert "| lenet5 |" in (tmp_path / "RESULTS.md").read_text()
+    assert (tmp_path / "results.png").read_bytes().startswith(b"\x89PNG")
