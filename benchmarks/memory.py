@@ -46,7 +46,8 @@ def measure(framework: str, model_name: str, batch: int, steps: int, threads: in
 
     torch.set_num_threads(threads)
     model = workloads.build_model(model_name)
-    X, y, _, _, source = workloads.load_data(model_name, n_train=batch * 2, n_test=1)
+    # random data of the model's shape: memory does not depend on the values
+    X, y, _, _, source = workloads.load_data(model_name, batch * 2, 1, real=False)
     batches = [(X[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch]) for i in range(2)]
     if framework == "ours":
         step, how = workloads.our_train_step(model)

@@ -153,8 +153,11 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+_START = time.perf_counter()
+
+
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    print(f"[{time.perf_counter() - _START:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def _stats(values: list[float]) -> dict[str, Any]:
@@ -333,8 +336,7 @@ def notebook_baseline(args: argparse.Namespace, library_ips: float | None) -> di
     import workloads
     from notebook_loop import notebook_images_per_second
 
-    batch = 16 if args.quick else args.batch
-    X, y, _, _, _ = workloads.load_data("lenet5", batch, 1)
+    X, y, _, _, _ = workloads.load_data("lenet5", args.batch, 1)
     result = notebook_images_per_second(X, y, steps=1 if args.quick else 2)
     if library_ips is None:  # lenet5 was not benchmarked: time the library's step here
         model = workloads.build_model("lenet5")

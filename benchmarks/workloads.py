@@ -8,6 +8,7 @@ cross-entropy in float32, in both libraries.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -63,31 +64,34 @@ def build_model(name: str, seed: int = 0) -> Any:
 
 
 # -- data --------------------------------------------------------------------------------------
+@functools.cache
+def _real_data(name: str) -> tuple[Any, str]:
+    """The dataset a model is measured on, loaded once per process; None when unavailable."""
+    try:
+        if INPUT_SHAPES[name] == (1, 28, 28):
+            from scratchcnn.datasets import load_fashion_mnist
+
+            return load_fashion_mnist(download=False), "fashion-mnist"
+        if name == "mnist1d_cnn":
+            from scratchcnn.datasets import make_mnist1d
+
+            return make_mnist1d(), "mnist1d"
+    except Exception as error:  # any failure to load means: measure on random data
+        return None, f"random ({type(error).__name__}: {error})"
+    return None, "random"
+
+
 def load_data(
-    name: str, n_train: int, n_test: int, seed: int = 0
+    name: str, n_train: int, n_test: int, seed: int = 0, real: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, str]:
     """(X_train, y_train, X_test, y_test, source): real data when installed, else random.
 
     The 28x28 models use Fashion-MNIST (no download: random data of the same shape when it is
     not installed), the 1-D CNN MNIST-1D (generated offline), the VGG block random 32x32x3.
+    ``real=False`` always gives random data (enough where only shapes matter).
     """
     shape = INPUT_SHAPES[name]
-    source = "random"
-    data = None
-    try:
-        if shape == (1, 28, 28):
-            from scratchcnn.datasets import load_fashion_mnist
-
-            data = load_fashion_mnist(download=False)
-            source = "fashion-mnist"
-        elif name == "mnist1d_cnn":
-            from scratchcnn.datasets import make_mnist1d
-
-            data = make_mnist1d(seed=seed)
-            source = "mnist1d"
-    except Exception as error:  # any failure to load means: measure on random data
-        source = f"random ({type(error).__name__}: {error})"
-        data = None
+    data, source = _real_data(name) if real else (None, "random")
     rng = np.random.default_rng(seed)
     if data is None:
         X = rng.standard_normal((n_train + n_test, *shape), dtype=np.float32)

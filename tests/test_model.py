@@ -16,7 +16,9 @@ from scratchcnn.model import History, Sequential, load
 from scratchcnn.optimizers import SGD, Adam
 
 
-def small_cnn(seed: int = 0, optimizer: object = "adam", dropout: float = 0.0, **kw: object) -> Sequential:
+def small_cnn(
+    seed: int = 0, optimizer: object = "adam", dropout: float = 0.0, **kw: object
+) -> Sequential:
     """Conv 4@3x3 -> ReLU -> pool 2 -> Flatten -> Dense(36, 3), for (1, 8, 8) samples."""
     init = DefaultInitializer(seed=seed)
     layers = [Conv2d(1, 4, 3, initializer=init), ReLU(), MaxPool2d(2), Flatten()]
@@ -42,8 +44,9 @@ def assert_same_weights(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> N
         np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
-def weights_after_steps(steps: int, X: np.ndarray, y: np.ndarray, batch_size: int = 4,
-                        optimizer: object = "adam") -> dict[str, np.ndarray]:
+def weights_after_steps(
+    steps: int, X: np.ndarray, y: np.ndarray, batch_size: int = 4, optimizer: object = "adam"
+) -> dict[str, np.ndarray]:
     """Weights of a fresh small_cnn after ``steps`` steps over X in order (no shuffling)."""
     model = small_cnn(optimizer=optimizer)
     n = steps * batch_size
@@ -105,8 +108,11 @@ def test_rejects_bad_loss_object() -> None:
 # -- input checks -----------------------------------------------------------------------------
 def test_fit_rejects_wrong_rank(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
-    with pytest.raises(ValueError, match=r"Sequential.fit: samples of shape \(8, 8\) do not fit "
-                       r"layer 0: Conv2d"):
+    with pytest.raises(
+        ValueError,
+        match=r"Sequential.fit: samples of shape \(8, 8\) do not fit "
+        r"layer 0: Conv2d",
+    ):
         small_cnn().fit(X[:, 0], y, verbose=0)
 
 
@@ -118,8 +124,11 @@ def test_fit_rejects_wrong_size_for_dense(rng: np.random.Generator) -> None:
 
 def test_fit_rejects_length_mismatch(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
-    with pytest.raises(ValueError, match=r"X and y must have the same length, but got 24 "
-                       r"samples and y of shape \(23,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"X and y must have the same length, but got 24 "
+        r"samples and y of shape \(23,\)",
+    ):
         small_cnn().fit(X, y[:-1], verbose=0)
 
 
@@ -141,8 +150,11 @@ def test_fit_rejects_nan_labels(rng: np.random.Generator) -> None:
 def test_fit_rejects_labels_out_of_range(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
     y[5] = 3
-    with pytest.raises(ValueError, match=r"class labels must be in \[0, 3\) for a model with 3 "
-                       r"outputs, but got 3"):
+    with pytest.raises(
+        ValueError,
+        match=r"class labels must be in \[0, 3\) for a model with 3 "
+        r"outputs, but got 3",
+    ):
         small_cnn().fit(X, y, verbose=0)
 
 
@@ -211,8 +223,9 @@ def test_fit_trains_in_training_mode_and_restores_mode(rng: np.random.Generator)
     model = small_cnn(dropout=0.5)
     model.eval()
     modes = []
-    model.fit(X, y, batch_size=8, verbose=0,
-              progress=lambda e: modes.append(model.layers[4].training))
+    model.fit(
+        X, y, batch_size=8, verbose=0, progress=lambda e: modes.append(model.layers[4].training)
+    )
     assert modes and all(modes)
     assert model.layers[4].training is False and model.training is False
 
@@ -270,8 +283,9 @@ def test_mse_model_has_no_accuracy(rng: np.random.Generator) -> None:
 # -- history and progress ---------------------------------------------------------------------
 def test_history_records_every_epoch(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
-    history = small_cnn().fit(X, y, epochs=3, batch_size=8, validation_split=0.25, seed=0,
-                              verbose=0)
+    history = small_cnn().fit(
+        X, y, epochs=3, batch_size=8, validation_split=0.25, seed=0, verbose=0
+    )
     assert isinstance(history, History)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "seconds"}
     assert all(len(v) == 3 for v in history.history.values())
@@ -285,8 +299,14 @@ def test_validation_split_holds_out_the_last_samples(rng: np.random.Generator) -
     X, y = toy_data(rng)
     model = small_cnn()
     steps = []
-    history = model.fit(X, y, batch_size=6, validation_split=0.25, verbose=0,
-                        progress=lambda e: steps.append(e["samples"]))
+    history = model.fit(
+        X,
+        y,
+        batch_size=6,
+        validation_split=0.25,
+        verbose=0,
+        progress=lambda e: steps.append(e["samples"]),
+    )
     assert steps[-1] == 18  # the epoch event after the batches
     val_loss, val_acc = model.evaluate(X[18:], y[18:])
     assert history["val_loss"][0] == pytest.approx(val_loss, rel=1e-6)
@@ -296,11 +316,26 @@ def test_validation_split_holds_out_the_last_samples(rng: np.random.Generator) -
 def test_progress_events(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
     events: list[dict] = []
-    small_cnn().fit(X, y, epochs=2, batch_size=10, validation_data=(X[:6], y[:6]), verbose=0,
-                    progress=events.append)
+    small_cnn().fit(
+        X,
+        y,
+        epochs=2,
+        batch_size=10,
+        validation_data=(X[:6], y[:6]),
+        verbose=0,
+        progress=events.append,
+    )
     kinds = [(e["event"], e["epoch"], e["step"]) for e in events]
-    assert kinds == [("batch", 1, 1), ("batch", 1, 2), ("batch", 1, 3), ("epoch", 1, 3),
-                     ("batch", 2, 1), ("batch", 2, 2), ("batch", 2, 3), ("epoch", 2, 3)]
+    assert kinds == [
+        ("batch", 1, 1),
+        ("batch", 1, 2),
+        ("batch", 1, 3),
+        ("epoch", 1, 3),
+        ("batch", 2, 1),
+        ("batch", 2, 2),
+        ("batch", 2, 3),
+        ("epoch", 2, 3),
+    ]
     assert events[2]["samples"] == 24 and events[2]["batch_size"] == 4
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "images_per_second"} <= set(events[3])
 
@@ -343,8 +378,7 @@ def test_interrupt_from_progress_keeps_the_completed_step(rng: np.random.Generat
         if event["step"] == 3:
             raise KeyboardInterrupt
 
-    history = model.fit(X, y, epochs=2, batch_size=4, shuffle=False, verbose=0,
-                        progress=interrupt)
+    history = model.fit(X, y, epochs=2, batch_size=4, shuffle=False, verbose=0, progress=interrupt)
     assert history.interrupted is True and history.epochs == 0
     assert "step 3" in history.stopped_reason
     assert_same_weights(weights(model), weights_after_steps(3, X, y))
@@ -462,8 +496,15 @@ def test_checkpoint_is_written_every_epoch(rng: np.random.Generator, tmp_path) -
     path = tmp_path / "ckpt.npz"
     model = small_cnn()
     seen = []
-    model.fit(X, y, epochs=2, batch_size=8, checkpoint_path=path, verbose=0,
-              progress=lambda e: e["event"] == "epoch" and seen.append(path.stat().st_mtime_ns))
+    model.fit(
+        X,
+        y,
+        epochs=2,
+        batch_size=8,
+        checkpoint_path=path,
+        verbose=0,
+        progress=lambda e: e["event"] == "epoch" and seen.append(path.stat().st_mtime_ns),
+    )
     assert len(seen) == 2
     restored = load(path)
     assert_same_weights(weights(restored), weights(model))
@@ -474,9 +515,17 @@ def test_keep_best_restores_the_best_validation_epoch(rng: np.random.Generator) 
     X, y = toy_data(rng, n=40)
     model = small_cnn(optimizer=SGD(lr=2.0))  # large steps: validation loss wanders
     per_epoch = []
-    history = model.fit(X, y, epochs=6, batch_size=8, validation_split=0.5, keep_best=True,
-                        seed=1, verbose=0,
-                        progress=lambda e: e["event"] == "epoch" and per_epoch.append(weights(model)))
+    history = model.fit(
+        X,
+        y,
+        epochs=6,
+        batch_size=8,
+        validation_split=0.5,
+        keep_best=True,
+        seed=1,
+        verbose=0,
+        progress=lambda e: e["event"] == "epoch" and per_epoch.append(weights(model)),
+    )
     best = int(np.argmin(history["val_loss"]))
     assert history.best_epoch == best + 1
     assert_same_weights(weights(model), per_epoch[best])

@@ -18,8 +18,13 @@ from scratchcnn.optimizers import SGD, Adam
 
 def small_cnn(seed: int = 0, **kw: object) -> Sequential:
     init = DefaultInitializer(seed=seed)
-    layers = [Conv2d(1, 4, 3, padding=1, initializer=init), ReLU(), MaxPool2d(2), Flatten(),
-              Dense(64, 3, initializer=init)]
+    layers = [
+        Conv2d(1, 4, 3, padding=1, initializer=init),
+        ReLU(),
+        MaxPool2d(2),
+        Flatten(),
+        Dense(64, 3, initializer=init),
+    ]
     if "BatchNorm2d" in LAYER_REGISTRY and kw.pop("batchnorm", False):
         layers.insert(1, LAYER_REGISTRY["BatchNorm2d"](4))
     return Sequential(layers, **kw)
@@ -118,7 +123,9 @@ def test_custom_loss_cannot_be_saved(tmp_path: Path) -> None:
 
 # -- atomic writes ----------------------------------------------------------------------------
 def test_crash_while_writing_keeps_the_previous_file(
-    data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    data,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     X, _ = data
     path = tmp_path / "m.npz"
@@ -218,8 +225,11 @@ def test_weight_shape_mismatch(tmp_path: Path) -> None:
     entries = raw_entries(path)
     entries["param/4/W"] = entries["param/4/W"][:-1]
     write_entries(path, entries)
-    with pytest.raises(ValueError, match=r"param W of layer 4 Dense.* has shape \(63, 3\) in the "
-                       r"file, but the layer needs \(64, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"param W of layer 4 Dense.* has shape \(63, 3\) in the "
+        r"file, but the layer needs \(64, 3\)",
+    ):
         load(path)
 
 

@@ -17,24 +17,30 @@ def test_format_summary_layout() -> None:
         trainable=1006,
         non_trainable=4,
     )
-    assert text == "\n".join([
-        'Model: "Sequential"',
-        "_" * 50,
-        "Layer (type)       Output Shape            Param #",
-        "=" * 50,
-        "conv2d (Conv2d)    (None, 6, 24, 24)           156",
-        "dense (Dense)      (None, 10)                  850",
-        "=" * 50,
-        "Total params: 1,010",
-        "Trainable params: 1,006",
-        "Non-trainable params: 4",
-        "_" * 50,
-    ])
+    assert text == "\n".join(
+        [
+            'Model: "Sequential"',
+            "_" * 50,
+            "Layer (type)       Output Shape            Param #",
+            "=" * 50,
+            "conv2d (Conv2d)    (None, 6, 24, 24)           156",
+            "dense (Dense)      (None, 10)                  850",
+            "=" * 50,
+            "Total params: 1,010",
+            "Trainable params: 1,006",
+            "Non-trainable params: 4",
+            "_" * 50,
+        ]
+    )
 
 
 def test_layer_names_are_numbered_per_class() -> None:
     assert layer_names(["Conv2d", "ReLU", "Conv2d", "ReLU", "Dense"]) == [
-        "conv2d", "relu", "conv2d_1", "relu_1", "dense"
+        "conv2d",
+        "relu",
+        "conv2d_1",
+        "relu_1",
+        "dense",
     ]
 
 
@@ -49,7 +55,9 @@ def test_lenet5_summary() -> None:
     assert lines[4].split() == ["conv2d", "(Conv2d)", "(None,", "6,", "24,", "24)", "156"]
     assert "maxpool2d_1 (MaxPool2d)" in text and "(None, 16, 4, 4)" in text
     assert next(line for line in lines if line.startswith("flatten")).split()[2:] == [
-        "(None,", "256)", "0"
+        "(None,",
+        "256)",
+        "0",
     ]
     assert "Total params: 44,426" in lines
     assert "Trainable params: 44,426" in lines
@@ -72,8 +80,11 @@ def test_print_summary(capsys: pytest.CaptureFixture) -> None:
 
 def test_summary_with_a_shape_that_does_not_fit() -> None:
     model = Sequential([Conv2d(1, 2, 3), Flatten(), Dense(8, 2)])
-    with pytest.raises(ValueError, match=r"Sequential.summary: samples of shape \(1, 2, 2\) do "
-                       r"not fit layer 0"):
+    with pytest.raises(
+        ValueError,
+        match=r"Sequential.summary: samples of shape \(1, 2, 2\) do "
+        r"not fit layer 0",
+    ):
         model.summary((1, 2, 2))
 
 

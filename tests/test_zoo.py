@@ -15,54 +15,113 @@ from scratchcnn.zoo import MODELS, alexnet, get_model, lenet5, mnist1d_cnn, seed
 # -- the PyTorch twins, built in the tests (there is no torchvision here) ---------------------
 def torch_lenet5(in_ch: int = 1, flat: int = 256, k: int = 10) -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(in_ch, 6, 5), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-        nn.Linear(flat, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, k),
+        nn.Conv2d(in_ch, 6, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(flat, 120),
+        nn.ReLU(),
+        nn.Linear(120, 84),
+        nn.ReLU(),
+        nn.Linear(84, k),
     )
 
 
 def torch_seed_cnn() -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Linear(128, 10),
+        nn.Conv2d(1, 32, 3),
+        nn.ReLU(),
+        nn.Conv2d(32, 64, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(9216, 128),
+        nn.ReLU(),
+        nn.Linear(128, 10),
     )
 
 
 def torch_alexnet(k: int = 1000) -> nn.Sequential:
     """torchvision.models.alexnet without the AdaptiveAvgPool2d (identity at 224x224)."""
     return nn.Sequential(
-        nn.Conv2d(3, 64, 11, stride=4, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
-        nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Flatten(),
-        nn.Dropout(), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
-        nn.Dropout(), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, k),
+        nn.Conv2d(3, 64, 11, stride=4, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(3, 2),
+        nn.Conv2d(64, 192, 5, padding=2),
+        nn.ReLU(),
+        nn.MaxPool2d(3, 2),
+        nn.Conv2d(192, 384, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(256, 256, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(3, 2),
+        nn.Flatten(),
+        nn.Dropout(),
+        nn.Linear(256 * 6 * 6, 4096),
+        nn.ReLU(),
+        nn.Dropout(),
+        nn.Linear(4096, 4096),
+        nn.ReLU(),
+        nn.Linear(4096, k),
     )
 
 
 def torch_vgg16() -> nn.Sequential:
     layers: list[nn.Module] = []
     channels = 3
-    for item in (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
-                 512, 512, 512, "M"):
+    for item in (
+        64,
+        64,
+        "M",
+        128,
+        128,
+        "M",
+        256,
+        256,
+        256,
+        "M",
+        512,
+        512,
+        512,
+        "M",
+        512,
+        512,
+        512,
+        "M",
+    ):
         if item == "M":
             layers.append(nn.MaxPool2d(2, 2))
         else:
             layers += [nn.Conv2d(channels, item, 3, padding=1), nn.ReLU()]
             channels = item
     return nn.Sequential(
-        *layers, nn.Flatten(), nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(),
-        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(), nn.Linear(4096, 1000),
+        *layers,
+        nn.Flatten(),
+        nn.Linear(512 * 7 * 7, 4096),
+        nn.ReLU(),
+        nn.Dropout(),
+        nn.Linear(4096, 4096),
+        nn.ReLU(),
+        nn.Dropout(),
+        nn.Linear(4096, 1000),
     )
 
 
 def torch_mnist1d_cnn() -> nn.Sequential:
     return nn.Sequential(
-        nn.Conv1d(1, 25, 5, stride=2, padding=1), nn.ReLU(),
-        nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Flatten(), nn.Linear(125, 10),
+        nn.Conv1d(1, 25, 5, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv1d(25, 25, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv1d(25, 25, 3, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(125, 10),
     )
 
 
@@ -84,8 +143,11 @@ def torch_shapes(net: nn.Sequential, input_shape: tuple[int, ...]) -> list[tuple
 
 def our_shapes(model: Sequential, input_shape: tuple[int, ...]) -> list[tuple[int, ...]]:
     shapes = model._trace_shapes(input_shape, "test")
-    return [s for layer, s in zip(model.layers, shapes, strict=True)
-            if type(layer).__name__ not in ("ReLU", "Tanh", "Dropout")]
+    return [
+        s
+        for layer, s in zip(model.layers, shapes, strict=True)
+        if type(layer).__name__ not in ("ReLU", "Tanh", "Dropout")
+    ]
 
 
 def copy_into_torch(model: Sequential, net: nn.Sequential) -> None:
@@ -116,8 +178,9 @@ def test_small_models_match_torch(factory, twin, input_shape, count, rng) -> Non
     copy_into_torch(model, net)
     X = rng.standard_normal((3, *input_shape))
     expected = net(torch.from_numpy(X)).detach().numpy()
-    np.testing.assert_allclose(model.predict_proba(X), torch.softmax(torch.from_numpy(expected), 1),
-                               rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        model.predict_proba(X), torch.softmax(torch.from_numpy(expected), 1), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_alexnet_matches_torch() -> None:
@@ -189,8 +252,11 @@ def test_model_kwargs_reach_sequential() -> None:
 
 # -- errors -----------------------------------------------------------------------------------
 def test_too_small_input() -> None:
-    with pytest.raises(ValueError, match=r"alexnet: input_shape \(3, 32, 32\) is too small for "
-                       r"this architecture: layer 12 MaxPool2d"):
+    with pytest.raises(
+        ValueError,
+        match=r"alexnet: input_shape \(3, 32, 32\) is too small for "
+        r"this architecture: layer 12 MaxPool2d",
+    ):
         alexnet(input_shape=(3, 32, 32))
 
 
@@ -200,8 +266,11 @@ def test_too_small_input_1d() -> None:
 
 
 def test_wrong_input_rank() -> None:
-    with pytest.raises(ValueError, match=r"lenet5: input_shape must be a tuple \(C, H, W\) of 3 "
-                       r"ints, but got \(28, 28\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"lenet5: input_shape must be a tuple \(C, H, W\) of 3 "
+        r"ints, but got \(28, 28\)",
+    ):
         lenet5(input_shape=(28, 28))
 
 
@@ -222,6 +291,9 @@ def test_get_model() -> None:
 
 
 def test_get_model_unknown_name() -> None:
-    with pytest.raises(ValueError, match=r"get_model: unknown model 'resnet'; expected one of "
-                       r"'lenet5', 'seed_cnn', 'alexnet', 'vgg16', 'mnist1d_cnn'"):
+    with pytest.raises(
+        ValueError,
+        match=r"get_model: unknown model 'resnet'; expected one of "
+        r"'lenet5', 'seed_cnn', 'alexnet', 'vgg16', 'mnist1d_cnn'",
+    ):
         get_model("resnet")

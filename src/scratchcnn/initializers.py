@@ -73,7 +73,7 @@ class _Initializer:
 
 
 class SimpleInitializer(_Initializer):
-    """The notebooks' initializer: W and B are ``sigma`` times a standard normal draw.
+    """The notebooks' initializer: W is ``sigma`` times a standard normal draw, B is zeros.
 
     ``sigma`` must be a positive number, e.g. ``SimpleInitializer(0.01).W(784, 400)``.
     """
@@ -89,10 +89,6 @@ class SimpleInitializer(_Initializer):
     def W(self, *shape: int) -> np.ndarray:
         """Weights of ``shape``, drawn from N(0, sigma**2)."""
         return self._normal(_check_shape(shape, "SimpleInitializer.W"), self.sigma)
-
-    def B(self, n: int, fan_in: int | None = None) -> np.ndarray:
-        """Biases of shape ``(n,)``, drawn from N(0, sigma**2); ``fan_in`` is unused."""
-        return self._normal((self._bias_size(n),), self.sigma)
 
     def extra_repr(self) -> str:
         seed = "" if self.seed is None else f", seed={self.seed!r}"

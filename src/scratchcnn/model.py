@@ -187,7 +187,7 @@ class _InterruptGuard:
             raise KeyboardInterrupt
 
 
-class _NonFinite(Exception):
+class _NonFiniteError(Exception):
     """Raised inside ``fit`` when a step meets NaN or infinity (the reason is the message)."""
 
 
@@ -261,7 +261,9 @@ class Sequential:
         try:
             self.dtype = np.dtype(dtype)
         except TypeError as error:
-            raise TypeError(f"Sequential: dtype must be float32 or float64, got {dtype!r}") from error
+            raise TypeError(
+                f"Sequential: dtype must be float32 or float64, got {dtype!r}"
+            ) from error
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"Sequential: dtype must be float32 or float64, but got {self.dtype}")
 
@@ -314,11 +316,15 @@ class Sequential:
 
     def params(self) -> dict[str, np.ndarray]:
         """All parameters keyed ``"<layer index>.<name>"``, e.g. ``"0.W"``."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params().items()}
+        return {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params().items()
+        }
 
     def grads(self) -> dict[str, np.ndarray | None]:
         """Gradients with the keys of ``params()``."""
-        return {f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads().items()}
+        return {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads().items()
+        }
 
     def buffers(self) -> dict[str, np.ndarray]:
         return {
@@ -343,7 +349,7 @@ class Sequential:
         Stops at the first layer with parameters, which skips its input gradient, so the
         return value is None for a model with parameters (nothing needs dX to train).
         """
-        for layer in reversed(self.layers[self._first_trainable:]):
+        for layer in reversed(self.layers[self._first_trainable :]):
             dA = layer.backward(dA)
         return dA if self._first_trainable == 0 else None
 
@@ -351,7 +357,9 @@ class Sequential:
         for layer in self.layers:
             layer._cache = None
 
-    def output_shape(self, input_shape: Sequence[int], owner: str = "Sequential") -> tuple[int, ...]:
+    def output_shape(
+        self, input_shape: Sequence[int], owner: str = "Sequential"
+    ) -> tuple[int, ...]:
         """The per-sample output shape for a per-sample input shape (no batch axis)."""
         return self._trace_shapes(input_shape, owner)[-1]
 
@@ -455,8 +463,9 @@ class Sequential:
         if isinstance(validation_split, bool) or not isinstance(
             validation_split, (int, float, np.floating)
         ):
-            raise TypeError(f"{owner}: validation_split must be a number in [0, 1), got "
-                            f"{validation_split!r}")
+            raise TypeError(
+                f"{owner}: validation_split must be a number in [0, 1), got {validation_split!r}"
+            )
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(
                 f"{owner}: validation_split must be in [0, 1), but got {validation_split}"
@@ -521,14 +530,22 @@ class Sequential:
                         )
                         seen += hi - lo
                         total_loss += loss * (hi - lo)
-                        correct = None if correct is None or batch_correct is None else (
-                            correct + batch_correct
+                        correct = (
+                            None
+                            if correct is None or batch_correct is None
+                            else (correct + batch_correct)
                         )
                         elapsed = time.perf_counter() - start
                         event = {
-                            "event": "batch", "epoch": epoch, "epochs": epochs, "step": step,
-                            "steps": steps, "batch_size": hi - lo, "samples": seen,
-                            "total_samples": n, "loss": total_loss / seen,
+                            "event": "batch",
+                            "epoch": epoch,
+                            "epochs": epochs,
+                            "step": step,
+                            "steps": steps,
+                            "batch_size": hi - lo,
+                            "samples": seen,
+                            "total_samples": n,
+                            "loss": total_loss / seen,
                             "accuracy": None if correct is None else correct / seen,
                             "seconds": elapsed,
                             "images_per_second": seen / elapsed if elapsed > 0 else 0.0,
@@ -558,8 +575,14 @@ class Sequential:
                     if checkpoint_path is not None:
                         self.save(checkpoint_path)
                     event = {
-                        "event": "epoch", "epoch": epoch, "epochs": epochs, "step": step,
-                        "steps": steps, "samples": seen, "total_samples": n, **row,
+                        "event": "epoch",
+                        "epoch": epoch,
+                        "epochs": epochs,
+                        "step": step,
+                        "steps": steps,
+                        "samples": seen,
+                        "total_samples": n,
+                        **row,
                         "images_per_second": seen / train_seconds if train_seconds > 0 else 0.0,
                     }
                     for hook in hooks:
@@ -576,7 +599,7 @@ class Sequential:
                 f"interrupted (KeyboardInterrupt) during epoch {epoch}, step {step}; the weights "
                 "are those of the last completed step"
             )
-        except _NonFinite as stop:
+        except _NonFiniteError as stop:
             history.stopped_reason = str(stop)
             warnings.warn(f"Sequential.fit stopped: {stop}", RuntimeWarning, stacklevel=2)
         finally:
@@ -612,23 +635,23 @@ class Sequential:
     ) -> tuple[float, int | None]:
         logits = self.forward(Xb)
         if not _all_finite(logits):
-            raise _NonFinite(
+            raise _NonFiniteError(
                 "the model's outputs became NaN or infinite; this step's update was not applied "
                 "(the weights are those of the last completed step). Try a smaller learning rate."
             )
         loss = self.loss.forward(logits, yb)
         if not math.isfinite(loss):
-            raise _NonFinite(
+            raise _NonFiniteError(
                 f"the loss became {loss}; this step's update was not applied (the weights are "
                 "those of the last completed step). Try a smaller learning rate."
             )
         batch_correct = _n_correct(logits, yb)
         self.backward(self.loss.backward())
-        trainable = self.layers[self._first_trainable:]
+        trainable = self.layers[self._first_trainable :]
         for i, layer in enumerate(trainable, start=self._first_trainable):
             for name, grad in layer.grads().items():
                 if grad is not None and not _all_finite(grad):
-                    raise _NonFinite(
+                    raise _NonFiniteError(
                         f"the gradient of layer {i} {layer!r} ({name}) became NaN or infinite; "
                         "this step's update was not applied (the weights are those of the last "
                         "completed step)."
@@ -643,7 +666,7 @@ class Sequential:
         for i, layer in enumerate(trainable, start=self._first_trainable):
             if not all(_all_finite(p) for p in layer.params().values()):
                 self._restore(snapshot)
-                raise _NonFinite(
+                raise _NonFiniteError(
                     f"an update made the parameters of layer {i} {layer!r} NaN or infinite; the "
                     "weights of the start of this epoch were restored (the optimizer state was "
                     "not). Try a smaller learning rate."
@@ -668,7 +691,9 @@ class Sequential:
             return _softmax(outputs)
         return outputs
 
-    def _inference(self, X: np.ndarray, batch_size: int, each: Callable[[slice, np.ndarray], None]) -> None:
+    def _inference(
+        self, X: np.ndarray, batch_size: int, each: Callable[[slice, np.ndarray], None]
+    ) -> None:
         """Run eval-mode forward passes batch by batch, handing each output to ``each``."""
         was_training = self.training
         self.eval()
@@ -733,8 +758,8 @@ class Sequential:
             n = outputs.shape[0]
             totals["loss"] += self.loss.forward(outputs, yb) * n
             c = _n_correct(outputs, yb)
-            totals["correct"] = None if c is None or totals["correct"] is None else (
-                totals["correct"] + c
+            totals["correct"] = (
+                None if c is None or totals["correct"] is None else (totals["correct"] + c)
             )
 
         self._inference(X, batch_size, accumulate)
@@ -787,9 +812,7 @@ class Sequential:
         synced and renamed over ``path``, so a crash never leaves a half-written model there.
         """
         path = Path(path)
-        arrays: dict[str, np.ndarray] = {
-            _ARCHITECTURE_KEY: np.array(json.dumps(self.get_config()))
-        }
+        arrays: dict[str, np.ndarray] = {_ARCHITECTURE_KEY: np.array(json.dumps(self.get_config()))}
         for i, layer in enumerate(self.layers):
             for name, value in layer.params().items():
                 arrays[f"param/{i}/{name}"] = np.asarray(value)
@@ -919,7 +942,9 @@ def _model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
         try:
             layers.append(cls(**config))
         except (TypeError, ValueError) as error:
-            raise ValueError(f"{where}: cannot build layer {i} {cls_name}({config}): {error}") from error
+            raise ValueError(
+                f"{where}: cannot build layer {i} {cls_name}({config}): {error}"
+            ) from error
 
     for i, layer in enumerate(layers):
         for kind, names in (("param", layer.param_names), ("buffer", layer.buffer_names)):
@@ -935,19 +960,25 @@ def _model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
                         f"{where}: {kind} {name} of layer {i} {layer!r} has shape "
                         f"{stored.shape} in the file, but the layer needs {expected}"
                     )
-                if stored.dtype.kind != "f" and isinstance(current, np.ndarray) and current.dtype.kind == "f":
+                if (
+                    stored.dtype.kind != "f"
+                    and isinstance(current, np.ndarray)
+                    and current.dtype.kind == "f"
+                ):
                     raise ValueError(
                         f"{where}: {kind} {name} of layer {i} {layer!r} has dtype {stored.dtype}"
                     )
                 setattr(layer, name, np.array(stored))
     optimizer_state = {
-        key[len("optimizer/"):]: (value.item() if value.ndim == 0 else value)
+        key[len("optimizer/") :]: (value.item() if value.ndim == 0 else value)
         for key, value in arrays.items()
         if key.startswith("optimizer/")
     }
     leftover = [key for key in arrays if not key.startswith("optimizer/")]
     if leftover:
-        raise ValueError(f"{where}: unexpected entries that fit no layer: {', '.join(leftover[:5])}")
+        raise ValueError(
+            f"{where}: unexpected entries that fit no layer: {', '.join(leftover[:5])}"
+        )
 
     try:
         loss = _losses.make_loss(loss_name)

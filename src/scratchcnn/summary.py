@@ -45,8 +45,9 @@ def format_summary(
     line_width = sum(widths)
 
     def line(values: Sequence[str]) -> str:
-        return (values[0].ljust(widths[0]) + values[1].ljust(widths[1]) +
-                values[2].rjust(widths[2])).rstrip()
+        return (
+            values[0].ljust(widths[0]) + values[1].ljust(widths[1]) + values[2].rjust(widths[2])
+        ).rstrip()
 
     out = [f'Model: "{title}"', "_" * line_width, line(header), "=" * line_width]
     out += [line(row) for row in cells]

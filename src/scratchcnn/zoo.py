@@ -53,7 +53,9 @@ def _initializer(seed: Seed) -> DefaultInitializer:
     return DefaultInitializer(seed=None if seed is None else make_rng(seed))
 
 
-def _shape_after(layers: Sequence[Layer], input_shape: tuple[int, ...], owner: str) -> tuple[int, ...]:
+def _shape_after(
+    layers: Sequence[Layer], input_shape: tuple[int, ...], owner: str
+) -> tuple[int, ...]:
     """The per-sample shape after ``layers``; a clear error when the input is too small."""
     shape = input_shape
     for i, layer in enumerate(layers):
@@ -111,8 +113,12 @@ def lenet5(
     act = activations[activation]
     init = _initializer(seed)
     features = [
-        Conv2d(shape[0], 6, 5, initializer=init), act(), MaxPool2d(2),
-        Conv2d(6, 16, 5, initializer=init), act(), MaxPool2d(2),
+        Conv2d(shape[0], 6, 5, initializer=init),
+        act(),
+        MaxPool2d(2),
+        Conv2d(6, 16, 5, initializer=init),
+        act(),
+        MaxPool2d(2),
     ]
     layers = _classifier(features, shape, [120, 84], num_classes, init, owner, act)
     return Sequential(layers, **model_kwargs)
@@ -136,14 +142,18 @@ def seed_cnn(
     num_classes = check_positive_int(num_classes, "num_classes", owner)
     init = _initializer(seed)
     features: list[Layer] = [
-        Conv2d(shape[0], 32, 3, initializer=init), ReLU(),
-        Conv2d(32, 64, 3, initializer=init), ReLU(),
+        Conv2d(shape[0], 32, 3, initializer=init),
+        ReLU(),
+        Conv2d(32, 64, 3, initializer=init),
+        ReLU(),
         MaxPool2d(2),
     ]
     if dropout:
         features.append(Dropout(0.25))
     hidden: list[int | float] = [128, 0.5] if dropout else [128]
-    return Sequential(_classifier(features, shape, hidden, num_classes, init, owner), **model_kwargs)
+    return Sequential(
+        _classifier(features, shape, hidden, num_classes, init, owner), **model_kwargs
+    )
 
 
 def alexnet(
@@ -165,21 +175,45 @@ def alexnet(
     p = check_probability(dropout, "dropout", owner)
     init = _initializer(seed)
     features = [
-        Conv2d(shape[0], 64, 11, stride=4, padding=2, initializer=init), ReLU(),
+        Conv2d(shape[0], 64, 11, stride=4, padding=2, initializer=init),
+        ReLU(),
         MaxPool2d(3, stride=2),
-        Conv2d(64, 192, 5, padding=2, initializer=init), ReLU(),
+        Conv2d(64, 192, 5, padding=2, initializer=init),
+        ReLU(),
         MaxPool2d(3, stride=2),
-        Conv2d(192, 384, 3, padding=1, initializer=init), ReLU(),
-        Conv2d(384, 256, 3, padding=1, initializer=init), ReLU(),
-        Conv2d(256, 256, 3, padding=1, initializer=init), ReLU(),
+        Conv2d(192, 384, 3, padding=1, initializer=init),
+        ReLU(),
+        Conv2d(384, 256, 3, padding=1, initializer=init),
+        ReLU(),
+        Conv2d(256, 256, 3, padding=1, initializer=init),
+        ReLU(),
         MaxPool2d(3, stride=2),
     ]
     hidden = [p, 4096, p, 4096]
-    return Sequential(_classifier(features, shape, hidden, num_classes, init, owner), **model_kwargs)
+    return Sequential(
+        _classifier(features, shape, hidden, num_classes, init, owner), **model_kwargs
+    )
 
 
 VGG16_CONFIG: tuple[int | str, ...] = (
-    64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    "M",
 )
 
 
@@ -210,7 +244,9 @@ def vgg16(
             features += [Conv2d(channels, int(item), 3, padding=1, initializer=init), ReLU()]
             channels = int(item)
     hidden = [4096, p, 4096, p]
-    return Sequential(_classifier(features, shape, hidden, num_classes, init, owner), **model_kwargs)
+    return Sequential(
+        _classifier(features, shape, hidden, num_classes, init, owner), **model_kwargs
+    )
 
 
 def mnist1d_cnn(
@@ -231,9 +267,12 @@ def mnist1d_cnn(
     channels = check_positive_int(channels, "channels", owner)
     init = _initializer(seed)
     features = [
-        Conv1d(shape[0], channels, 5, stride=2, padding=1, initializer=init), ReLU(),
-        Conv1d(channels, channels, 3, stride=2, padding=1, initializer=init), ReLU(),
-        Conv1d(channels, channels, 3, stride=2, padding=1, initializer=init), ReLU(),
+        Conv1d(shape[0], channels, 5, stride=2, padding=1, initializer=init),
+        ReLU(),
+        Conv1d(channels, channels, 3, stride=2, padding=1, initializer=init),
+        ReLU(),
+        Conv1d(channels, channels, 3, stride=2, padding=1, initializer=init),
+        ReLU(),
     ]
     return Sequential(_classifier(features, shape, [], num_classes, init, owner), **model_kwargs)
 

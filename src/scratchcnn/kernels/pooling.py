@@ -3,9 +3,11 @@
 A pooling window of size KH x KW is read one kernel offset at a time: for offset (i, j) the
 strided view ``X[:, i::SH, j::SW, :]`` holds element (i, j) of every window, shape
 (C, OH, OW, N). Reducing those KH*KW views gives the output, so the only Python loop is over
-kernel offsets. When the windows tile the input exactly (stride == kernel, no padding) the
-views are the blocks of ``X.reshape(C, OH, KH, OW, KW, N)``: no copy, and the backward pass
-writes each input element exactly once. Kernels take normalized tuples and never validate.
+kernel offsets and no window is ever copied. When the windows tile the input exactly
+(stride == kernel, no padding: LeNet's 2x2 pools) the views are exactly the blocks of
+``X.reshape(C, OH, KH, OW, KW, N)``, the input is read in place, and the backward pass writes
+each input element once, with no zero fill and no accumulation. Padding (-inf for max, 0 for
+average) is the only copy. Kernels take normalized tuples and never validate.
 """
 
 from __future__ import annotations
@@ -41,8 +43,11 @@ def pool_output_shape(
 
 # -- windows -----------------------------------------------------------------------------------
 def _extent(out: Ints, kernel: Ints, stride: Ints) -> Ints:
-    """Length each axis must have, counted from the start of the left padding, so that every
-    window fits: (OH - 1) * SH + KH."""
+    """Per axis, the length from the start of the left padding that all windows span.
+
+    That is (OH - 1) * SH + KH: less than the padded input in floor mode when trailing rows
+    fit no window, more in ceil mode when the last window hangs past the right padding.
+    """
     return tuple((o - 1) * s + k for o, k, s in zip(out, kernel, stride, strict=True))
 
 
@@ -107,7 +112,7 @@ def _scatter_to_input(
     stride: Ints,
     padding: Ints,
     out: Ints,
-    add_piece: Callable[[int, np.ndarray, bool], object],
+    add_piece: Callable[[int, np.ndarray, bool], None],
 ) -> np.ndarray:
     """dX (C, *S, N) built from one (C, *out, N) gradient piece per kernel offset.
 

@@ -90,7 +90,9 @@ class _Pool(Layer):
         self._output_spatial(X.shape[2:])
         return to_batch_last(X), unbatched
 
-    def _batch_last_grad(self, dA: Any, Yb: tuple[int, ...], dtype: Any, unbatched: bool) -> Any:
+    def _batch_last_grad(
+        self, dA: Any, Yb: tuple[int, ...], dtype: np.dtype, unbatched: bool
+    ) -> np.ndarray:
         """Check dA against the forward output (batch-last shape ``Yb``); return it batch-last."""
         dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
         expected = (Yb[-1], *Yb[:-1])
@@ -104,7 +106,7 @@ class _Pool(Layer):
         return Y[0] if unbatched else Y
 
     # -- description -----------------------------------------------------------------------
-    def _config(self) -> dict[str, Any]:
+    def get_config(self) -> dict[str, Any]:
         def plain(values: tuple[int, ...]) -> int | list[int]:
             shown = _shown(values)
             return shown if isinstance(shown, int) else list(shown)
@@ -115,9 +117,6 @@ class _Pool(Layer):
             "padding": plain(self.padding),
             "ceil_mode": self.ceil_mode,
         }
-
-    def get_config(self) -> dict[str, Any]:
-        return self._config()
 
     def extra_repr(self) -> str:
         text = f"kernel_size={_shown(self.kernel_size)}, stride={_shown(self.stride)}"
@@ -213,7 +212,7 @@ class _AvgPool(_Pool):
         return self._public(dXb, unbatched)
 
     def get_config(self) -> dict[str, Any]:
-        return {**self._config(), "count_include_pad": self.count_include_pad}
+        return {**super().get_config(), "count_include_pad": self.count_include_pad}
 
     def extra_repr(self) -> str:
         text = super().extra_repr()
