@@ -106,6 +106,11 @@ def console_table(results: dict[str, Any]) -> str:
         f"float32 matmul rate: NumPy {rate['numpy']:.1f} GFLOP/s, PyTorch {rate['torch']:.1f}"
         f" GFLOP/s (bound: {rate['bound']:.1f})"
     )
+    meta = results["meta"]
+    out.append(
+        f"load average (1, 5, 15 min): {meta.get('load_average_start')} at the start, "
+        f"{meta.get('load_average_end')} at the end, on {meta['logical_cpus']} logical CPUs"
+    )
     out.append("")
     out.extend(f"{t['status']:>7}  {t['target']}: {t['measured']}" for t in results["targets"])
     return "\n".join(out)
@@ -128,6 +133,8 @@ def markdown(results: dict[str, Any]) -> str:
         "| --- | --- |",
         f"| CPU | {meta['cpu']} ({meta['logical_cpus']} logical CPUs) |",
         f"| threads | {meta['threads']} (both libraries) |",
+        f"| load average (1, 5, 15 min) | {meta.get('load_average_start')} at the start, "
+        f"{meta.get('load_average_end')} at the end |",
         f"| Python / NumPy / PyTorch | {meta['python']} / {meta['numpy']} / {meta['torch']} |",
         f"| NumPy BLAS | {meta['blas']} |",
         f"| float32 matmul | NumPy {rate['numpy']:.1f} GFLOP/s, "
@@ -200,6 +207,7 @@ def bar_chart(results: dict[str, Any], path: Path) -> None:
     ):
         shares = [100 * results["models"][name]["flop_share"][who] for name in names]
         ax.bar([p + offset for p in positions], shares, width, label=who, color=color)
+    ax.axhline(60, color="tab:red", linestyle="--", linewidth=0.8, label="target (seed_cnn)")
     ax.set_xticks(list(positions), names)
     ax.set_title("training: % of measured float32 matmul rate")
     ax.set_ylabel("%")

@@ -65,6 +65,7 @@ def test_notebook_lenet_step_lowers_the_loss(rng: np.random.Generator) -> None:
 
 def test_lenet5_flop_count() -> None:
     from scratchcnn import zoo
+
     flops = _load("flops")
     counted = flops.count_flops(zoo.lenet5().layers, (1, 28, 28))
     # 2 x MACs: conv1 86,400, conv2 153,600, dense 30,720 + 10,080 + 840
@@ -73,6 +74,63 @@ def test_lenet5_flop_count() -> None:
     assert counted["training"] == 2 * (2 * 86_400 + 3 * (153_600 + 30_720 + 10_080 + 840))
 
 
+def _fake_results() -> dict:
+    ratio = {"min": 0.9, "median": 1.1, "max": 1.3, "per_round": [0.9, 1.1, 1.3]}
+    ips = {"ours": 1000.0, "torch_nchw": 900.0, "torch_channels_last": None, "torch_best": 900.0}
+    memory = {who: {"growth_mib": mib} for who, mib in (("ours", 10.0), ("torch", 12.0))}
+    model = {
+        "data": "random", "flops_per_image": {"forward": 10**6, "training": 3 * 10**6},
+        "train_ips_median": ips, "infer_ips_median": ips, "train_ratio": ratio,
+        "infer_ratio": ratio, "flop_share": {"ours": 0.5, "torch": 0.4}, "memory": memory,
+    }  # fmt: skip
+    meta = {
+        "command": "python benchmarks/run.py", "date": "today", "cpu": "cpu", "logical_cpus": 2,
+        "threads": 2, "python": "3", "numpy": "2", "torch": "2", "blas": "openblas",
+        "batch": 128, "infer_batch": 1000, "rounds": 3, "dtype": "float32",
+        "optimizer": "Adam(lr=1e-3)", "quick": False,
+    }  # fmt: skip
+    results = {
+        "meta": meta,
+        "matmul_gflops": {"numpy": 50.0, "torch": 60.0, "bound": 60.0},
+        "models": {"lenet5": model, "seed_cnn": dict(model, flop_share={"ours": 0.7, "torch": 1})},
+        "notebook_loop": {"batch": 128, "images_per_s": 100.0, "speedup": 200.0},
+    }
+    results["notebook_loop"]["library_images_per_s"] = 2e4
+    return results
+
+
+def test_targets_and_report_files(tmp_path: Path) -> None:
+    pytest.importorskip("torch")  # run.py's helpers import it lazily; the targets need none
+    run = _load_run()
+    results = _fake_results()
+    results["targets"] = run.evaluate_targets(results)
+    status = {t["target"]: t["status"] for t in results["targets"]}
+    assert status["lenet5 training ratio >= 1.0x"] == "PASS"
+    assert status["lenet5 inference ratio >= 1.2x"] == "GAP"
+    assert status["mnist1d_cnn training ratio >= 1.0x"] == "not run"
+    assert status["seed_cnn training >= 60% of the matmul FLOP bound"] == "PASS"
+    assert status["lenet5 peak training memory (batch 128) <= PyTorch's"] == "PASS"
+    assert status["library >= 100x the notebook loop (LeNet step)"] == "PASS"
+
+    report = run.report
+    paths = report.write_all(results, tmp_path)
+    assert json.loads(Path(paths["json"]).read_text())["models"]["lenet5"]["data"] == "random"
+    markdown = Path(paths["markdown"]).read_text()
+    assert "| lenet5 | random |" in markdown and "| GAP |" in markdown
+    assert Path(paths["chart"]).read_bytes().startswith(b"\x89PNG")
+    assert "1.10x (0.90-1.30)" in report.console_table(results)
+
+
+def _load_run() -> ModuleType:
+    """run.py imports its sibling modules by name, as when it runs as a script."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        return _load("run")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.mark.slow  # three processes import PyTorch; about 20 s on an idle 2-core machine
 def test_quick_run_writes_results(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     command = [

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from scratchcnn.initializers import DefaultInitializer
-from scratchcnn.layers import Conv2d, Dense, Dropout, Flatten, MaxPool2d, ReLU
+from scratchcnn.layers import Conv2d, Dense, Dropout, Flatten, MaxPool2d, ReLU, Softmax
 from scratchcnn.losses import SoftmaxCrossEntropy
 from scratchcnn.model import History, Sequential, load
 from scratchcnn.optimizers import SGD, Adam
@@ -100,6 +100,11 @@ def test_rejects_bad_dtype() -> None:
         small_cnn(dtype=np.float16)
 
 
+def test_warns_about_softmax_before_cross_entropy() -> None:
+    with pytest.warns(UserWarning, match=r"the last layer is Softmax, but SoftmaxCrossEntropy"):
+        Sequential([Flatten(), Dense(4, 3), Softmax()])
+
+
 def test_rejects_bad_loss_object() -> None:
     with pytest.raises(TypeError, match=r"loss must be a name or an object with forward"):
         Sequential([Flatten()], loss=object())
@@ -185,6 +190,24 @@ def test_fit_rejects_bad_epochs(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
     with pytest.raises(ValueError, match=r"Sequential.fit: epochs must be positive"):
         small_cnn().fit(X, y, epochs=0, verbose=0)
+
+
+def test_fit_rejects_bad_validation_data(rng: np.random.Generator) -> None:
+    X, y = toy_data(rng)
+    with pytest.raises(TypeError, match=r"validation_data must be a tuple \(X_val, y_val\)"):
+        small_cnn().fit(X, y, validation_data=X, verbose=0)
+
+
+def test_fit_rejects_non_callable_progress(rng: np.random.Generator) -> None:
+    X, y = toy_data(rng)
+    with pytest.raises(TypeError, match=r"progress and callbacks must be callables"):
+        small_cnn().fit(X, y, progress="tqdm", verbose=0)
+
+
+def test_fit_rejects_empty_split(rng: np.random.Generator) -> None:
+    X, y = toy_data(rng, n=1)
+    with pytest.raises(ValueError, match=r"validation_split=0.5 of 1 samples leaves an empty"):
+        small_cnn().fit(X, y, validation_split=0.5, verbose=0)
 
 
 def test_float_labels_that_are_integers_are_accepted(rng: np.random.Generator) -> None:
@@ -293,6 +316,7 @@ def test_history_records_every_epoch(rng: np.random.Generator) -> None:
     assert history.interrupted is False and history.stopped_reason is None
     data = json.loads(json.dumps(history.to_dict()))
     assert data["epochs"] == 3 and data["best_epoch"] in (1, 2, 3)
+    assert data["loss"] == history["loss"] and data["interrupted"] is False
 
 
 def test_validation_split_holds_out_the_last_samples(rng: np.random.Generator) -> None:
@@ -419,7 +443,10 @@ class _SigintDuringUpdate(Adam):
         return super().update(layer)
 
 
-@pytest.mark.skipif(not hasattr(os, "kill"), reason="needs os.kill")
+@pytest.mark.skipif(
+    not hasattr(os, "kill") or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="needs os.kill and Python's own SIGINT handler",
+)
 def test_ctrl_c_during_updates_finishes_the_step(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
     model = small_cnn(optimizer=_SigintDuringUpdate(at=2))

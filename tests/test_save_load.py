@@ -272,3 +272,43 @@ def test_optimizer_state_that_does_not_fit(data, tmp_path: Path) -> None:  # typ
     write_entries(path, entries)
     with pytest.raises(ValueError, match=r"the optimizer state does not fit"):
         load(path)
+
+
+def test_integer_weights_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    small_cnn().save(path)
+    entries = raw_entries(path)
+    entries["param/0/W"] = entries["param/0/W"].astype(np.int64)
+    write_entries(path, entries)
+    with pytest.raises(
+        ValueError,
+        match=r"param W of layer 0 Conv2d.* has dtype int64 in the "
+        r"file; expected a floating-point array",
+    ):
+        load(path)
+
+
+def test_unexpected_entries(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    small_cnn().save(path)
+    entries = raw_entries(path)
+    entries["param/9/W"] = np.zeros(2, dtype=np.float32)
+    write_entries(path, entries)
+    with pytest.raises(ValueError, match=r"unexpected entries that fit no layer: param/9/W"):
+        load(path)
+
+
+def test_incomplete_architecture(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    small_cnn().save(path)
+    edit_architecture(path, lambda spec: spec.pop("optimizer"))
+    with pytest.raises(ValueError, match=r"the architecture entry is incomplete: KeyError"):
+        load(path)
+
+
+def test_unknown_format(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    small_cnn().save(path)
+    edit_architecture(path, lambda spec: spec.update({"format": "keras"}))
+    with pytest.raises(ValueError, match=r"not a scratchcnn model file \(unknown format\)"):
+        load(path)

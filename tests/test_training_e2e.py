@@ -9,6 +9,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from scratchcnn.datasets import read_idx
@@ -148,7 +149,10 @@ def test_digits_reach_95_percent() -> None:
         ],
         optimizer=Adam(lr=3e-3),
     )
-    history = model.fit(X_train, y_train, epochs=10, batch_size=32, seed=0, verbose=0)
+    # One BLAS thread: these matrices are small, and on a busy 2-core runner OpenBLAS threads
+    # spin against each other (measured: 4 s with one thread, 50-70 s with the default).
+    with threadpool_limits(limits=1, user_api="blas"):
+        history = model.fit(X_train, y_train, epochs=10, batch_size=32, seed=0, verbose=0)
     assert history.epochs == 10 and history["loss"][-1] < history["loss"][0]
     loss, accuracy = model.evaluate(X_test, y_test)
     assert accuracy >= 0.95, f"test accuracy {accuracy:.4f}, loss {loss:.4f}"

@@ -195,8 +195,9 @@ class _CNNClassifierBase(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> _CNNClassifierBase:
         """Train a fresh network on X and y; returns self.
 
-        The network is built for the sample shape and number of classes seen here; labels
-        are encoded in ``classes_`` order. ``history_`` holds the per-epoch loss/accuracy.
+        The network is built for the sample shape and number of classes seen here and computes
+        in X's dtype (float32 stays float32; anything else becomes float64); labels are
+        encoded in ``classes_`` order. ``history_`` holds the per-epoch loss/accuracy.
         """
         self._check_hyperparameters()
         X, y = validate_data(self, X, y, allow_nd=True, dtype=[np.float32, np.float64])
@@ -214,7 +215,11 @@ class _CNNClassifierBase(ClassifierMixin, BaseEstimator):
         layers = self._build_layers(input_shape, len(classes), rng)
         from scratchcnn.optimizers import make_optimizer
 
-        model = Sequential(layers, optimizer=make_optimizer(self.optimizer, lr=float(self.lr)))
+        # The network computes in X's dtype: float32 data trains fast in float32, float64 data
+        # (scikit-learn's default) keeps float64, so predictions do not depend on batch order.
+        model = Sequential(
+            layers, optimizer=make_optimizer(self.optimizer, lr=float(self.lr)), dtype=X.dtype
+        )
         out_shape = model.output_shape(input_shape, self._owner)
         if out_shape != (len(classes),):
             raise ValueError(

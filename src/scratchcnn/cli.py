@@ -177,10 +177,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError(f"--val-split must be in [0, 1), but got {args.val_split}")
 
     (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root)
+    num_classes = int(max(y_train.max(), y_test.max())) + 1  # before --limit drops any
     X_train, y_train = _limit(X_train, y_train, args.limit)
     X_test, y_test = _limit(X_test, y_test, args.limit)
     input_shape = tuple(int(n) for n in X_train.shape[1:])
-    num_classes = int(max(y_train.max(), y_test.max())) + 1
     class_names = _class_names(dataset, num_classes)
     model = build_model(model_name, input_shape, num_classes, optimizer, args.seed)
 

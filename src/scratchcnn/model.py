@@ -67,13 +67,17 @@ class History:
         return self.epochs
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able copy (NaN and infinity become None)."""
+        """A flat JSON-able dict: the per-epoch lists of ``history``, then the flags.
+
+        ``{"loss": [...], "accuracy": [...], ..., "epochs": 3, "interrupted": False,
+        "stopped_reason": None, "best_epoch": 2}``; NaN and infinity become None.
+        """
 
         def clean(value: float | None) -> float | None:
             return None if value is None or not math.isfinite(value) else float(value)
 
         return {
-            "history": {key: [clean(v) for v in values] for key, values in self.history.items()},
+            **{key: [clean(v) for v in values] for key, values in self.history.items()},
             "epochs": self.epochs,
             "interrupted": self.interrupted,
             "stopped_reason": self.stopped_reason,
@@ -116,12 +120,12 @@ class TqdmProgress:
             self._bar.set_postfix_str(_metrics_text(event), refresh=False)
             self._bar.update(event["batch_size"])
         elif event["event"] == "epoch":
-            text = _metrics_text(event) + f", {event['seconds']:.1f}s"
-            if self._bar is not None:
-                self._bar.set_postfix_str(text)
+            if self._bar is not None:  # tqdm shows the rate itself
+                self._bar.set_postfix_str(_metrics_text(event) + f", {event['seconds']:.1f}s")
                 self._bar.close()
                 self._bar = None
             elif self.verbose:
+                text = _metrics_text(event, with_rate=True) + f", {event['seconds']:.1f}s"
                 print(f"Epoch {event['epoch']}/{event['epochs']}: {text}", flush=True)
 
     def close(self) -> None:
@@ -130,7 +134,7 @@ class TqdmProgress:
             self._bar = None
 
 
-def _metrics_text(event: dict[str, Any]) -> str:
+def _metrics_text(event: dict[str, Any], with_rate: bool = False) -> str:
     parts = [f"loss={event['loss']:.4f}"]
     if event.get("accuracy") is not None:
         parts.append(f"acc={event['accuracy']:.4f}")
@@ -138,7 +142,7 @@ def _metrics_text(event: dict[str, Any]) -> str:
         parts.append(f"val_loss={event['val_loss']:.4f}")
     if event.get("val_accuracy") is not None:
         parts.append(f"val_acc={event['val_accuracy']:.4f}")
-    if event["event"] == "epoch":
+    if with_rate:
         parts.append(f"{event['images_per_second']:.0f} img/s")
     return ", ".join(parts)
 
@@ -281,6 +285,15 @@ class Sequential:
                     f"Sequential: {name} must be a name or an object with "
                     f"{' and '.join(needed)}(), but got {obj!r}"
                 )
+        if type(layers[-1]).__name__ == "Softmax" and isinstance(
+            self.loss, _losses.SoftmaxCrossEntropy
+        ):
+            warnings.warn(
+                "Sequential: the last layer is Softmax, but SoftmaxCrossEntropy applies softmax "
+                "itself; remove the Softmax layer (predict_proba returns probabilities)",
+                UserWarning,
+                stacklevel=2,
+            )
         for layer in layers:
             layer._adopt_dtype(self.dtype)
         # Backward stops at the first layer with parameters: nothing before it needs a gradient,
@@ -460,144 +473,65 @@ class Sequential:
         owner = "Sequential.fit"
         epochs = check_positive_int(epochs, "epochs", owner)
         batch_size = check_positive_int(batch_size, "batch_size", owner)
-        if isinstance(validation_split, bool) or not isinstance(
-            validation_split, (int, float, np.floating)
-        ):
-            raise TypeError(
-                f"{owner}: validation_split must be a number in [0, 1), got {validation_split!r}"
-            )
-        if not 0.0 <= validation_split < 1.0:
-            raise ValueError(
-                f"{owner}: validation_split must be in [0, 1), but got {validation_split}"
-            )
-        X, out_shape = self._check_X(X, owner)
-        y = self._check_y(y, X.shape[0], out_shape, owner)
-        X_val = y_val = None
-        if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError(f"{owner}: validation_data must be a tuple (X_val, y_val)")
-            X_val, val_shape = self._check_X(validation_data[0], owner + " (validation_data)")
-            y_val = self._check_y(validation_data[1], X_val.shape[0], val_shape, owner)
-        elif validation_split > 0:
-            n_train = int(X.shape[0] * (1.0 - validation_split))
-            if n_train < 1 or n_train == X.shape[0]:
-                raise ValueError(
-                    f"{owner}: validation_split={validation_split} of {X.shape[0]} samples leaves "
-                    "an empty training or validation set"
-                )
-            X, X_val, y, y_val = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+        X, y, X_val, y_val = self._fit_data(X, y, validation_data, validation_split, owner)
         if keep_best and X_val is None:
             raise ValueError(f"{owner}: keep_best=True needs validation_data or validation_split")
-
-        hooks = list(callbacks)
-        default_bar = None
-        if progress is not None:
-            hooks.insert(0, progress)
-        elif verbose:
-            default_bar = TqdmProgress(verbose)
+        hooks = list(callbacks) if progress is None else [progress, *callbacks]
+        default_bar = TqdmProgress(verbose) if progress is None and verbose else None
+        if default_bar is not None:
             hooks.insert(0, default_bar)
         for hook in hooks:
             if not callable(hook):
                 raise TypeError(f"{owner}: progress and callbacks must be callables, got {hook!r}")
+        if checkpoint_path is not None:
+            self.get_config()  # a model that cannot be saved fails now, not after an epoch
 
         history = History(validation=X_val is not None)
         rng = make_rng(seed)
-        n = X.shape[0]
-        steps = math.ceil(n / batch_size)
         best_loss = math.inf
         best_weights: list[dict[str, np.ndarray]] | None = None
-        if checkpoint_path is not None:
-            self.get_config()  # a model that cannot be saved fails now, not after an epoch
-        epoch = step = 0
+        where = {"epoch": 0, "step": 0}  # for the message after a Ctrl+C
         was_training = self.training
         self.stop_training = False
         self.train()
         try:
             with _InterruptGuard() as guard:
                 for epoch in range(1, epochs + 1):
+                    where["epoch"] = epoch
                     start = time.perf_counter()
-                    snapshot = self._snapshot()  # restored if an update makes weights non-finite
-                    order = rng.permutation(n) if shuffle else None
-                    total_loss = 0.0
-                    correct: int | None = 0
-                    seen = 0
-                    for step in range(1, steps + 1):
-                        lo, hi = (step - 1) * batch_size, min(step * batch_size, n)
-                        index = slice(lo, hi) if order is None else order[lo:hi]
-                        yb = y[index]
-                        loss, batch_correct = self._train_step(
-                            self._batch(X, index), yb, guard, snapshot
-                        )
-                        seen += hi - lo
-                        total_loss += loss * (hi - lo)
-                        correct = (
-                            None
-                            if correct is None or batch_correct is None
-                            else (correct + batch_correct)
-                        )
-                        elapsed = time.perf_counter() - start
-                        event = {
-                            "event": "batch",
-                            "epoch": epoch,
-                            "epochs": epochs,
-                            "step": step,
-                            "steps": steps,
-                            "batch_size": hi - lo,
-                            "samples": seen,
-                            "total_samples": n,
-                            "loss": total_loss / seen,
-                            "accuracy": None if correct is None else correct / seen,
-                            "seconds": elapsed,
-                            "images_per_second": seen / elapsed if elapsed > 0 else 0.0,
-                        }
-                        for hook in hooks:
-                            hook(event)
-                        if self.stop_training:
-                            break
-                    train_seconds = time.perf_counter() - start
-                    row: dict[str, Any] = {
-                        "loss": total_loss / seen,
-                        "accuracy": None if correct is None else correct / seen,
-                    }
+                    order = rng.permutation(X.shape[0]) if shuffle else None
+                    event = self._train_epoch(
+                        X, y, order, batch_size, epoch, epochs, hooks, guard, where
+                    )
                     if X_val is not None:
-                        row["val_loss"], row["val_accuracy"] = self._evaluate_checked(
+                        event["val_loss"], event["val_accuracy"] = self._evaluate_checked(
                             X_val, y_val, max(batch_size, 256)
                         )
                         self.train()
-                    row["seconds"] = time.perf_counter() - start
-                    for key, value in row.items():
-                        history.history[key].append(value)
-                    if X_val is not None and row["val_loss"] < best_loss:
-                        best_loss = row["val_loss"]
+                    event["seconds"] = time.perf_counter() - start
+                    for key, values in history.history.items():
+                        values.append(event[key])
+                    if X_val is not None and event["val_loss"] < best_loss:
+                        best_loss = event["val_loss"]
                         history.best_epoch = epoch
                         if keep_best:
                             best_weights = self._snapshot()
                     if checkpoint_path is not None:
                         self.save(checkpoint_path)
-                    event = {
-                        "event": "epoch",
-                        "epoch": epoch,
-                        "epochs": epochs,
-                        "step": step,
-                        "steps": steps,
-                        "samples": seen,
-                        "total_samples": n,
-                        **row,
-                        "images_per_second": seen / train_seconds if train_seconds > 0 else 0.0,
-                    }
                     for hook in hooks:
                         hook(event)
                     if self.stop_training:
                         if epoch < epochs:
                             history.stopped_reason = (
-                                f"stop_training was set by a callback at epoch {epoch}, step {step}"
+                                f"stop_training was set by a callback at epoch {epoch}, "
+                                f"step {where['step']}"
                             )
                         break
         except KeyboardInterrupt:
             history.interrupted = True
             history.stopped_reason = (
-                f"interrupted (KeyboardInterrupt) during epoch {epoch}, step {step}; the weights "
-                "are those of the last completed step"
+                f"interrupted (KeyboardInterrupt) during epoch {where['epoch']}, step "
+                f"{where['step']}; the weights are those of the last completed step"
             )
         except _NonFiniteError as stop:
             history.stopped_reason = str(stop)
@@ -610,6 +544,94 @@ class Sequential:
         if keep_best and best_weights is not None:
             self._restore(best_weights)
         return history
+
+    def _fit_data(
+        self,
+        X: Any,
+        y: Any,
+        validation_data: tuple[Any, Any] | None,
+        validation_split: float,
+        owner: str,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """Checked ``(X, y, X_val, y_val)``; the validation pair is None without validation."""
+        if isinstance(validation_split, bool) or not isinstance(
+            validation_split, (int, float, np.floating)
+        ):
+            raise TypeError(
+                f"{owner}: validation_split must be a number in [0, 1), got {validation_split!r}"
+            )
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError(
+                f"{owner}: validation_split must be in [0, 1), but got {validation_split}"
+            )
+        X, out_shape = self._check_X(X, owner)
+        y = self._check_y(y, X.shape[0], out_shape, owner)
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise TypeError(f"{owner}: validation_data must be a tuple (X_val, y_val)")
+            X_val, val_shape = self._check_X(validation_data[0], owner + " (validation_data)")
+            y_val = self._check_y(validation_data[1], X_val.shape[0], val_shape, owner)
+            return X, y, X_val, y_val
+        if validation_split > 0:
+            n_train = int(X.shape[0] * (1.0 - validation_split))
+            if n_train < 1 or n_train == X.shape[0]:
+                raise ValueError(
+                    f"{owner}: validation_split={validation_split} of {X.shape[0]} samples leaves "
+                    "an empty training or validation set"
+                )
+            return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+        return X, y, None, None
+
+    def _train_epoch(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        order: np.ndarray | None,
+        batch_size: int,
+        epoch: int,
+        epochs: int,
+        hooks: list[ProgressHook],
+        guard: _InterruptGuard,
+        where: dict[str, int],
+    ) -> dict[str, Any]:
+        """One pass over X in ``order`` (None: as stored); returns the epoch's event dict."""
+        start = time.perf_counter()
+        snapshot = self._snapshot()  # restored if an update makes the weights non-finite
+        n = X.shape[0]
+        steps = math.ceil(n / batch_size)
+        total_loss, correct, seen = 0.0, 0, 0
+        has_accuracy = True
+        for step in range(1, steps + 1):
+            where["step"] = step
+            lo, hi = (step - 1) * batch_size, min(step * batch_size, n)
+            index = slice(lo, hi) if order is None else order[lo:hi]
+            loss, batch_correct = self._train_step(self._batch(X, index), y[index], guard, snapshot)
+            seen += hi - lo
+            total_loss += loss * (hi - lo)
+            has_accuracy = has_accuracy and batch_correct is not None
+            correct += batch_correct or 0
+            elapsed = time.perf_counter() - start
+            event = {
+                "event": "batch",
+                "epoch": epoch,
+                "epochs": epochs,
+                "step": step,
+                "steps": steps,
+                "batch_size": hi - lo,
+                "samples": seen,
+                "total_samples": n,
+                "loss": total_loss / seen,
+                "accuracy": correct / seen if has_accuracy else None,
+                "seconds": elapsed,
+                "images_per_second": seen / elapsed if elapsed > 0 else 0.0,
+            }
+            for hook in hooks:
+                hook(event)
+            if self.stop_training:
+                break
+        epoch_event = {key: value for key, value in event.items() if key != "batch_size"}
+        epoch_event["event"] = "epoch"  # a new dict: hooks may have kept the batch event
+        return epoch_event
 
     def _train_step(
         self,
@@ -966,9 +988,10 @@ def _model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
                     and current.dtype.kind == "f"
                 ):
                     raise ValueError(
-                        f"{where}: {kind} {name} of layer {i} {layer!r} has dtype {stored.dtype}"
+                        f"{where}: {kind} {name} of layer {i} {layer!r} has dtype "
+                        f"{stored.dtype} in the file; expected a floating-point array"
                     )
-                setattr(layer, name, np.array(stored))
+                setattr(layer, name, stored)  # np.load gives a fresh, writable array
     optimizer_state = {
         key[len("optimizer/") :]: (value.item() if value.ndim == 0 else value)
         for key, value in arrays.items()

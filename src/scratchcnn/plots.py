@@ -13,16 +13,17 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _series(history: Any) -> dict[str, list[float]]:
     """Per-epoch lists by name from a History object or a plain mapping."""
     if isinstance(history, Mapping):
         data = history
-    elif hasattr(history, "to_dict"):
-        data = history.to_dict()
+    elif isinstance(getattr(history, "history", None), Mapping):
+        data = history.history
     else:
-        data = vars(history)
+        data = history.to_dict()
     out = {}
     for name, values in data.items():
         if isinstance(values, Sequence | np.ndarray) and not isinstance(values, str):
@@ -48,6 +49,7 @@ def plot_learning_curves(history: Any, path: str | Path, title: str = "") -> Pat
             if values:
                 epochs = np.arange(1, len(values) + 1)
                 axes.plot(epochs, values, marker="o", markersize=3, label=label)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlabel("epoch")
         axes.set_ylabel(metric)
         axes.grid(alpha=0.3)

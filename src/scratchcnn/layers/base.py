@@ -30,7 +30,8 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        LAYER_REGISTRY[cls.__name__] = cls
+        if not cls.__name__.startswith("_"):  # private bases (_ConvNd) are not buildable
+            LAYER_REGISTRY[cls.__name__] = cls
 
     def __init__(self, optimizer: Any = None) -> None:
         self.optimizer = optimizer
