@@ -180,17 +180,6 @@ class _CNNClassifierBase(ClassifierMixin, BaseEstimator):
             )
         return tuple(int(c) for c in channels)
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Convolutions keep scratch buffers (``_workspace``) between calls. Pickled, they come
-        # back read-only when joblib memory-maps them (GridSearchCV with n_jobs), and reusing
-        # them then fails; they are only scratch space, so they are dropped before pickling.
-        model = getattr(self, "model_", None)
-        for layer in getattr(model, "layers", ()):
-            workspace = getattr(layer, "_workspace", None)
-            if isinstance(workspace, dict):
-                workspace.clear()
-        return super().__getstate__()
-
     # -- fit / predict -----------------------------------------------------------------------
     def fit(self, X: Any, y: Any) -> _CNNClassifierBase:
         """Train a fresh network on X and y; returns self.

@@ -565,3 +565,14 @@ def test_empty_batch(groups: int) -> None:
     assert A.shape == (0, 4, 5, 5)
     assert layer.backward(np.zeros(A.shape)).shape == (0, 2, 5, 5)
     assert not layer.dW.any() and not layer.db.any()
+
+
+def test_pickled_conv_drops_cache_and_scratch_buffers(rng: np.random.Generator) -> None:
+    import pickle
+
+    layer = Conv2d(2, 3, 3, padding=1)
+    X = rng.standard_normal((4, 2, 6, 6)).astype(np.float32)
+    expected = np.array(layer.forward(X))
+    clone = pickle.loads(pickle.dumps(layer))
+    assert clone._cache is None and clone._workspace == {}
+    np.testing.assert_array_equal(clone.forward(X), expected)

@@ -77,6 +77,19 @@ class Layer:
         """Constructor arguments as JSON-able values, so a model can be rebuilt from a file."""
         return {}
 
+    # -- pickling and copies ---------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle and deepcopy without the forward cache or scratch buffers (``_workspace``).
+
+        They are large, belong to one forward pass, and would come back read-only when joblib
+        memory-maps a pickled model.
+        """
+        state = self.__dict__.copy()
+        state["_cache"] = None
+        if "_workspace" in state:
+            state["_workspace"] = {}
+        return state
+
     # -- modes -----------------------------------------------------------------------------
     def train(self, mode: bool = True) -> Layer:
         self.training = bool(mode)
