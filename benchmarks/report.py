@@ -30,7 +30,8 @@ METHOD = """\
 - **FLOPs**: 2 x multiply-adds of the convolutions and dense layers per image; training = forward
   + weight gradient + input gradient (none for the first layer with parameters). The share of
   the machine's float32 matmul rate is `training FLOPs x images/s / rate`, the rate being the
-  best of NumPy's and PyTorch's 2048 x 2048 float32 matmul (best of several runs).
+  best of NumPy's and PyTorch's 2048 x 2048 float32 matmul (best of several runs, probed before
+  and after the models).
 - **Notebook loop**: `benchmarks/notebook_loop.py`, LeNet-5 whose convolutions loop over output
   positions and output channels and whose pooling loops over output positions, as the course
   notebooks wrote them (kept in float32 and with a vectorized pool backward, so the factor is a
@@ -86,6 +87,23 @@ HEADER = [
 ]  # fmt: skip
 
 
+def busy_warning(meta: dict[str, Any]) -> str | None:
+    """A warning when other work ran on the machine, judged from the 1-minute load average.
+
+    At the start the benchmark itself adds nothing yet; at the end its own threads count.
+    """
+    start, end = meta.get("load_average_start"), meta.get("load_average_end")
+    threads = meta.get("threads") or 1
+    busy = (start and start[0] > 1.0) or (end and end[0] > threads + 1.0)
+    if not busy:
+        return None
+    return (
+        f"Warning: the machine was busy (1-minute load average {start and start[0]} at the "
+        f"start, {end and end[0]} at the end, on {meta.get('logical_cpus')} logical CPUs): "
+        "the timings are noisy; rerun on an idle machine."
+    )
+
+
 def console_table(results: dict[str, Any]) -> str:
     rows = [HEADER, *model_rows(results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
@@ -111,6 +129,9 @@ def console_table(results: dict[str, Any]) -> str:
         f"load average (1, 5, 15 min): {meta.get('load_average_start')} at the start, "
         f"{meta.get('load_average_end')} at the end, on {meta['logical_cpus']} logical CPUs"
     )
+    warning = busy_warning(meta)
+    if warning:
+        out.append(warning)
     out.append("")
     out.extend(f"{t['status']:>7}  {t['target']}: {t['measured']}" for t in results["targets"])
     return "\n".join(out)
@@ -127,6 +148,9 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if meta.get("quick"):
         lines += ["", "**Quick smoke run: too few steps and rounds for the numbers to mean much.**"]
+    warning = busy_warning(meta)
+    if warning:
+        lines += ["", f"**{warning}**"]
     lines += [
         "",
         "| machine | |",

@@ -100,7 +100,6 @@ def _fake_results() -> dict:
 
 
 def test_targets_and_report_files(tmp_path: Path) -> None:
-    pytest.importorskip("torch")  # run.py's helpers import it lazily; the targets need none
     run = _load_run()
     results = _fake_results()
     results["targets"] = run.evaluate_targets(results)

@@ -1,6 +1,7 @@
 """scratchcnn: convolutional neural networks from scratch on NumPy, checked against PyTorch."""
 
+from scratchcnn.grad_mode import is_grad_enabled, no_grad
 from scratchcnn.random import manual_seed
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "manual_seed"]
+__all__ = ["__version__", "is_grad_enabled", "manual_seed", "no_grad"]

@@ -26,6 +26,7 @@ import numpy as np
 
 from scratchcnn import losses as _losses
 from scratchcnn import optimizers as _optimizers
+from scratchcnn.grad_mode import no_grad
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
 from scratchcnn.random import make_rng
 from scratchcnn.summary import format_shape, format_summary, layer_names
@@ -633,12 +634,29 @@ class Sequential:
         epoch_event["event"] = "epoch"  # a new dict: hooks may have kept the batch event
         return epoch_event
 
+    def train_step(self, X: Any, y: Any) -> float:
+        """One optimizer step on one batch: forward, loss, backward, update; returns the loss.
+
+        The step ``fit`` takes, without its epochs and hooks. A NaN or infinite output, loss
+        or gradient raises ``FloatingPointError`` before any update is applied.
+        """
+        owner = "Sequential.train_step"
+        X, out_shape = self._check_X(X, owner)
+        y = self._check_y(y, X.shape[0], out_shape, owner)
+        self.train()
+        with _InterruptGuard() as guard:
+            try:
+                loss, _ = self._train_step(X.astype(self.dtype, copy=False), y, guard, None)
+            except _NonFiniteError as error:
+                raise FloatingPointError(f"{owner}: {error}") from None
+        return loss
+
     def _train_step(
         self,
         Xb: np.ndarray,
         yb: np.ndarray,
         guard: _InterruptGuard,
-        snapshot: list[dict[str, np.ndarray]],
+        snapshot: list[dict[str, np.ndarray]] | None,
     ) -> tuple[float, int | None]:
         """One step: forward, loss, backward, then all updates (or none, on NaN/infinity).
 
@@ -653,7 +671,7 @@ class Sequential:
         Xb: np.ndarray,
         yb: np.ndarray,
         guard: _InterruptGuard,
-        snapshot: list[dict[str, np.ndarray]],
+        snapshot: list[dict[str, np.ndarray]] | None,
     ) -> tuple[float, int | None]:
         logits = self.forward(Xb)
         if not _all_finite(logits):
@@ -687,6 +705,11 @@ class Sequential:
         guard.run(updates)
         for i, layer in enumerate(trainable, start=self._first_trainable):
             if not all(_all_finite(p) for p in layer.params().values()):
+                if snapshot is None:
+                    raise _NonFiniteError(
+                        f"an update made the parameters of layer {i} {layer!r} NaN or infinite. "
+                        "Try a smaller learning rate."
+                    )
                 self._restore(snapshot)
                 raise _NonFiniteError(
                     f"an update made the parameters of layer {i} {layer!r} NaN or infinite; the "
@@ -716,13 +739,15 @@ class Sequential:
     def _inference(
         self, X: np.ndarray, batch_size: int, each: Callable[[slice, np.ndarray], None]
     ) -> None:
-        """Run eval-mode forward passes batch by batch, handing each output to ``each``."""
+        """Run eval-mode forward passes under ``no_grad`` batch by batch, giving each output to
+        ``each``."""
         was_training = self.training
         self.eval()
         try:
-            for lo in range(0, X.shape[0], batch_size):
-                index = slice(lo, min(lo + batch_size, X.shape[0]))
-                each(index, self.forward(self._batch(X, index)))
+            with no_grad():
+                for lo in range(0, X.shape[0], batch_size):
+                    index = slice(lo, min(lo + batch_size, X.shape[0]))
+                    each(index, self.forward(self._batch(X, index)))
         finally:
             self._clear_caches()
             self.train(was_training)

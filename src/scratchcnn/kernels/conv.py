@@ -88,6 +88,72 @@ def conv_forward(
     return Y, cols
 
 
+# Scratch columns per band in conv_forward_banded: a few MB stay in the 1-32 MB caches that
+# the matrix product then reads, instead of a full im2col of hundreds of MB at batch 1000.
+BAND_BYTES = 4 * 2**20
+
+
+def conv_forward_banded(
+    X: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray | None,
+    pads: Pads,
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    workspace: dict[str, np.ndarray] | None = None,
+    band_bytes: int = BAND_BYTES,
+) -> np.ndarray:
+    """The output of :func:`conv_forward`, computed band by band over the first output axis.
+
+    For forward passes with no backward (inference): im2col and the product run on bands of
+    output rows whose columns fit in ``band_bytes``, so nothing as large as the whole im2col
+    is ever made. Returns Y (C_out, *OS, N).
+    """
+    kernel_size = W.shape[2:]
+    C_in, C_out, N = X.shape[0], W.shape[0], X.shape[-1]
+    Xp = X
+    if any(left or right for left, right in pads):
+        Xp = pad(
+            X,
+            pads,
+            padding_mode,
+            out=_buffer(workspace, "padded", padded_shape(X.shape, pads), X.dtype),
+        )
+    out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
+    rows = C_in * math.prod(kernel_size)
+    row_positions = math.prod(out_size[1:]) * N  # output positions in one band row
+    band = max(1, min(out_size[0], band_bytes // max(1, rows * row_positions * X.itemsize)))
+    reach = dilation[0] * (kernel_size[0] - 1) + 1  # input rows one output row reads
+
+    Y = np.empty((C_out, *out_size, N), dtype=X.dtype)
+    Y_groups = Y.reshape(groups, C_out // groups, -1)
+    W_groups = W.reshape(groups, C_out // groups, -1)
+    for first in range(0, out_size[0], band):
+        count = min(band, out_size[0] - first)
+        start = first * stride[0]
+        X_band = Xp[:, start : start + (count - 1) * stride[0] + reach]
+        cols_shape = (C_in, *kernel_size, count, *out_size[1:], N)
+        cols = im2col(
+            X_band,
+            kernel_size,
+            stride,
+            dilation,
+            out=_buffer(workspace, f"band{count}", cols_shape, X.dtype),
+        )
+        positions = slice(first * row_positions, (first + count) * row_positions)
+        np.matmul(
+            W_groups,
+            cols.reshape(groups, rows // groups, count * row_positions),
+            out=Y_groups[:, :, positions],
+        )
+    if b is not None:
+        Y2 = Y.reshape(C_out, -1)
+        Y2 += b[:, None]
+    return Y
+
+
 def conv_backward(
     dY: np.ndarray,
     cols: np.ndarray,

@@ -102,7 +102,10 @@ class Layer:
     def _cached(self) -> Any:
         """The forward cache, or a clear error when backward comes before forward."""
         if self._cache is None:
-            raise ValueError(f"{self!r}: backward() called before forward()")
+            raise ValueError(
+                f"{self!r}: backward() called before forward() (a forward pass inside "
+                "scratchcnn.no_grad() keeps nothing for backward)"
+            )
         return self._cache
 
     def _adopt_dtype(self, dtype: np.dtype) -> None:

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from scratchcnn.kernels.conv import conv_backward, conv_forward
+from scratchcnn.grad_mode import is_grad_enabled
+from scratchcnn.kernels.conv import conv_backward, conv_forward, conv_forward_banded
 from scratchcnn.kernels.im2col import conv_output_size
 from scratchcnn.kernels.layout import from_batch_last, to_batch_last
 from scratchcnn.kernels.padding import PADDING_MODES, Pads
@@ -252,18 +253,13 @@ class _ConvNd(Layer):
         out_sample = self._check_sample(X.shape[1:], tuple(X.shape[unbatched:]))
         self._adopt_dtype(X.dtype)
         Xb = to_batch_last(X)
-        Y, cols = conv_forward(
-            Xb,
-            self.W,
-            self.b,
-            self.pads,
-            self.stride,
-            self.dilation,
-            self.groups,
-            self.padding_mode,
-            self._workspace,
-        )
-        self._cache = (cols, Xb.shape, unbatched, (X.shape[0], *out_sample))
+        args = (self.pads, self.stride, self.dilation, self.groups, self.padding_mode)
+        if is_grad_enabled():
+            Y, cols = conv_forward(Xb, self.W, self.b, *args, self._workspace)
+            self._cache = (cols, Xb.shape, unbatched, (X.shape[0], *out_sample))
+        else:
+            Y = conv_forward_banded(Xb, self.W, self.b, *args, self._workspace)
+            self._cache = None
         A = from_batch_last(Y)
         return A[0] if unbatched else A
 

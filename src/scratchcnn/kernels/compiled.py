@@ -1,0 +1,194 @@
+"""Optional Numba fast path for the memory-bound kernels: max pooling and the ReLU gradient.
+
+NumPy needs several passes over memory for these (one per kernel offset, plus masks); each
+function here makes one. They work on C-contiguous batch-last arrays (C, *spatial, N) with the
+innermost loop over the batch, which is contiguous, so LLVM vectorizes it. The loops are
+plain Python, handed to ``numba.njit`` on first use: importing scratchcnn neither imports
+Numba nor compiles anything, and ``cache=True`` keeps the machine code between runs.
+
+``HAVE_NUMBA`` says whether Numba is installed and not disabled by the environment variable
+``SCRATCHCNN_NO_NUMBA``; ``ENABLED`` is the switch callers read (tests flip it to run the
+NumPy fallback). Callers keep the NumPy code beside every call.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+from types import SimpleNamespace
+
+import numpy as np
+
+Ints = tuple[int, ...]
+
+HAVE_NUMBA: bool = (
+    not os.environ.get("SCRATCHCNN_NO_NUMBA") and importlib.util.find_spec("numba") is not None
+)
+ENABLED: bool = HAVE_NUMBA
+
+prange = range  # numba.prange once compiled; Numba reads globals at compile time
+
+
+# -- loops (compiled by Numba; never run as Python) ---------------------------------------------
+def _max_pool2d_forward_loop(X, KH, KW, SH, SW, PH, PW, Y, argmax):  # pragma: no cover
+    """Y, argmax (C, OH, OW, N) from X (C, H, W, N); offsets outside X count as -inf.
+
+    Same rule as the NumPy kernel: start from -inf and offset 0, take an offset when it is
+    strictly greater (ties keep the first), and let NaN through to Y without taking it.
+    """
+    C, H, W, N = X.shape
+    _, OH, OW, _ = Y.shape
+    lowest = -np.inf
+    for c in prange(C):
+        for oh in range(OH):
+            for ow in range(OW):
+                y = Y[c, oh, ow]
+                a = argmax[c, oh, ow]
+                for n in range(N):
+                    y[n] = lowest
+                    a[n] = 0
+                for i in range(KH):
+                    h = oh * SH + i - PH
+                    if h < 0 or h >= H:
+                        continue
+                    for j in range(KW):
+                        w = ow * SW + j - PW
+                        if w < 0 or w >= W:
+                            continue
+                        x = X[c, h, w]
+                        k = i * KW + j
+                        for n in range(N):
+                            v = x[n]
+                            old = y[n]
+                            greater = v > old
+                            y[n] = v if (greater or v != v) else old
+                            a[n] = k if greater else a[n]
+
+
+def _max_pool2d_backward_loop(dA, argmax, KH, KW, SH, SW, PH, PW, dX, zero):  # pragma: no cover
+    """Scatter dA (C, OH, OW, N) into dX (C, H, W, N) at the offsets ``argmax`` names.
+
+    dX must hold zeros wherever no window writes; where windows overlap it accumulates.
+    Offsets that land in the padding are dropped.
+    """
+    C, H, W, N = dX.shape
+    _, OH, OW, _ = dA.shape
+    overlap = SH < KH or SW < KW
+    for c in prange(C):
+        for oh in range(OH):
+            for ow in range(OW):
+                g = dA[c, oh, ow]
+                a = argmax[c, oh, ow]
+                for i in range(KH):
+                    h = oh * SH + i - PH
+                    if h < 0 or h >= H:
+                        continue
+                    for j in range(KW):
+                        w = ow * SW + j - PW
+                        if w < 0 or w >= W:
+                            continue
+                        d = dX[c, h, w]
+                        k = i * KW + j
+                        if overlap:
+                            for n in range(N):
+                                d[n] += g[n] if a[n] == k else zero
+                        else:
+                            for n in range(N):
+                                d[n] = g[n] if a[n] == k else zero
+
+
+def _relu_backward_loop(A, dA, dX, zero):  # pragma: no cover
+    """dX = dA where A > 0, else 0, over flat arrays."""
+    for i in prange(A.shape[0]):
+        dX[i] = dA[i] if A[i] > 0 else zero
+
+
+PAR = bool(int(os.environ.get("PAR", "1")))
+_LOOPS = {
+    "max_pool2d_forward": (_max_pool2d_forward_loop, PAR),
+    "max_pool2d_backward": (_max_pool2d_backward_loop, PAR),
+    "relu_backward": (_relu_backward_loop, PAR),
+}
+
+
+@functools.cache
+def _jit() -> SimpleNamespace:
+    """The compiled loops; imports Numba on first call, compiles each on its first use."""
+    global prange
+    import numba
+
+    prange = numba.prange
+    return SimpleNamespace(
+        **{
+            name: numba.njit(cache=True, fastmath=False, parallel=parallel)(loop)
+            for name, (loop, parallel) in _LOOPS.items()
+        }
+    )
+
+
+# -- entry points --------------------------------------------------------------------------------
+def max_pool2d_forward(
+    X: np.ndarray, kernel: Ints, stride: Ints, padding: Ints, out: Ints, index_type: type
+) -> tuple[np.ndarray, np.ndarray]:
+    """Max pooling of X (C, H, W, N) -> (Y, argmax) (C, *out, N); as ``max_pool_forward``.
+
+    Windows that hang past the input (padding, ceil mode) are clipped in the loop: no copy.
+    """
+    X = np.ascontiguousarray(X)
+    shape = (X.shape[0], *out, X.shape[-1])
+    Y = np.empty(shape, dtype=X.dtype)
+    argmax = np.empty(shape, dtype=index_type)
+    _jit().max_pool2d_forward(X, *kernel, *stride, *padding, Y, argmax)
+    return Y, argmax
+
+
+def max_pool2d_backward(
+    dA: np.ndarray,
+    argmax: np.ndarray,
+    input_shape: Ints,
+    kernel: Ints,
+    stride: Ints,
+    padding: Ints,
+    exact: bool,
+) -> np.ndarray:
+    """Gradient of max pooling: dA (C, OH, OW, N) -> dX (C, H, W, N).
+
+    ``exact``: the windows tile the input, so every dX element is written once and needs no
+    zero fill.
+    """
+    dA = np.ascontiguousarray(dA)
+    argmax = np.ascontiguousarray(argmax)
+    dX = (np.empty if exact else np.zeros)(input_shape, dtype=dA.dtype)
+    _jit().max_pool2d_backward(dA, argmax, *kernel, *stride, *padding, dX, dX.dtype.type(0))
+    return dX
+
+
+def _flat_order(*arrays: np.ndarray) -> tuple[int, ...] | None:
+    """The axis order in which all arrays are C-contiguous with equal strides, or None."""
+    first = arrays[0]
+    if any(a.shape != first.shape or a.strides != first.strides for a in arrays[1:]):
+        return None
+    order = tuple(int(i) for i in np.argsort([-s for s in first.strides], kind="stable"))
+    if not first.transpose(order).flags.c_contiguous:
+        return None
+    return order
+
+
+def relu_backward(A: np.ndarray, dA: np.ndarray) -> np.ndarray | None:
+    """dA where A > 0, else 0, in A's memory order, in one pass; None if the layouts differ.
+
+    Both arrays must have A's dtype and the same strides, contiguous in some axis order (as
+    batch-last views are); callers fall back to NumPy on None.
+    """
+    if A.dtype != dA.dtype or A.size == 0:
+        return None
+    order = _flat_order(A, dA)
+    if order is None:
+        return None
+    dX = np.empty_like(A)  # keeps A's strides: A is contiguous in some order
+    if dX.strides != A.strides:
+        return None
+    flat = [a.transpose(order).reshape(-1) for a in (A, dA, dX)]
+    _jit().relu_backward(*flat, A.dtype.type(0))
+    return dX
