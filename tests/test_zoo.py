@@ -74,26 +74,9 @@ def torch_alexnet(k: int = 1000) -> nn.Sequential:
 def torch_vgg16() -> nn.Sequential:
     layers: list[nn.Module] = []
     channels = 3
-    for item in (
-        64,
-        64,
-        "M",
-        128,
-        128,
-        "M",
-        256,
-        256,
-        256,
-        "M",
-        512,
-        512,
-        512,
-        "M",
-        512,
-        512,
-        512,
-        "M",
-    ):
+    # configuration D, restated here from the VGG paper rather than imported from the zoo
+    vgg_d = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+    for item in vgg_d:
         if item == "M":
             layers.append(nn.MaxPool2d(2, 2))
         else:

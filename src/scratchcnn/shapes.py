@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from scratchcnn.kernels.im2col import conv_output_size as _conv_size
+from scratchcnn.kernels.pooling import pool_output_size as _pool_size
 from scratchcnn.validation import check_positive_int, to_int_tuple
 
 IntOrTuple = int | tuple[int, ...]
@@ -72,7 +74,8 @@ def conv_output_size(
                 f"{_where(i, scalar)}: effective kernel size dilation*(kernel_size-1)+1 = "
                 f"{effective}, padded input size n_in+2*padding = {padded}"
             )
-        out.append((padded - effective) // t["stride"][i] + 1)
+        size = _conv_size((padded,), (t["kernel_size"][i],), (t["stride"][i],), (t["dilation"][i],))
+        out.append(size[0])
     return _result(out, scalar)
 
 
@@ -108,10 +111,7 @@ def pool_output_size(
                 f"{owner}: pad should be at most half of effective kernel size, but got "
                 f"pad={p}, kernel_size={k} and dilation={d}{_where(i, scalar)}"
             )
-        span = size + 2 * p - effective
-        length = (-(-span // s) if ceil_mode else span // s) + 1
-        if ceil_mode and (length - 1) * s >= size + p:
-            length -= 1
+        length = _pool_size(size, effective, s, p, ceil_mode)  # the dilated window's extent
         if length < 1:
             raise ValueError(
                 f"{owner}: output size is too small{_where(i, scalar)}: input size {size}, "

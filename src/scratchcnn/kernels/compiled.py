@@ -31,11 +31,13 @@ prange = range  # numba.prange once compiled; Numba reads globals at compile tim
 
 
 # -- loops (compiled by Numba; never run as Python) ---------------------------------------------
-def _max_pool2d_forward_loop(X, KH, KW, SH, SW, PH, PW, Y, argmax):  # pragma: no cover
+def _max_pool2d_forward_loop(X, KH, KW, SH, SW, PH, PW, Y, argmax, offsets):  # pragma: no cover
     """Y, argmax (C, OH, OW, N) from X (C, H, W, N); offsets outside X count as -inf.
 
     Same rule as the NumPy kernel: start from -inf and offset 0, take an offset when it is
     strictly greater (ties keep the first), and let NaN through to Y without taking it.
+    ``offsets`` is ``arange(KH * KW)`` in argmax's dtype. Offsets only grow, so the argmax
+    update is a maximum, not a branch: that keeps the batch loop vectorized.
     """
     C, H, W, N = X.shape
     _, OH, OW, _ = Y.shape
@@ -57,13 +59,13 @@ def _max_pool2d_forward_loop(X, KH, KW, SH, SW, PH, PW, Y, argmax):  # pragma: n
                         if w < 0 or w >= W:
                             continue
                         x = X[c, h, w]
-                        k = i * KW + j
+                        k = offsets[i * KW + j]
                         for n in range(N):
                             v = x[n]
                             old = y[n]
                             greater = v > old
                             y[n] = v if (greater or v != v) else old
-                            a[n] = k if greater else a[n]
+                            a[n] = max(a[n], k * greater)
 
 
 def _max_pool2d_backward_loop(dA, argmax, KH, KW, SH, SW, PH, PW, dX, zero):  # pragma: no cover
@@ -139,7 +141,8 @@ def max_pool2d_forward(
     shape = (X.shape[0], *out, X.shape[-1])
     Y = np.empty(shape, dtype=X.dtype)
     argmax = np.empty(shape, dtype=index_type)
-    _jit().max_pool2d_forward(X, *kernel, *stride, *padding, Y, argmax)
+    offsets = np.arange(kernel[0] * kernel[1], dtype=index_type)
+    _jit().max_pool2d_forward(X, *kernel, *stride, *padding, Y, argmax, offsets)
     return Y, argmax
 
 

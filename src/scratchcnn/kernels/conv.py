@@ -35,6 +35,16 @@ def _buffer(
     return buffer
 
 
+def _padded(
+    X: np.ndarray, pads: Pads, padding_mode: str, workspace: dict[str, np.ndarray] | None
+) -> np.ndarray:
+    """X padded per ``pads`` (into the workspace's "padded" buffer), or X itself unpadded."""
+    if not any(left or right for left, right in pads):
+        return X
+    buffer = _buffer(workspace, "padded", padded_shape(X.shape, pads), X.dtype)
+    return pad(X, pads, padding_mode, out=buffer)
+
+
 def _is_pointwise(kernel_size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
     """1x1 kernels with stride 1: cols is the input itself, so im2col/col2im copy nothing."""
     return all(k == 1 for k in kernel_size) and all(s == 1 for s in stride)
@@ -58,14 +68,7 @@ def conv_forward(
     """
     kernel_size = W.shape[2:]
     C_out, N = W.shape[0], X.shape[-1]
-    Xp = X
-    if any(left or right for left, right in pads):
-        Xp = pad(
-            X,
-            pads,
-            padding_mode,
-            out=_buffer(workspace, "padded", padded_shape(X.shape, pads), X.dtype),
-        )
+    Xp = _padded(X, pads, padding_mode, workspace)
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
     cols_shape = (X.shape[0], *kernel_size, *out_size, N)
     cols = im2col(
@@ -113,14 +116,7 @@ def conv_forward_banded(
     """
     kernel_size = W.shape[2:]
     C_in, C_out, N = X.shape[0], W.shape[0], X.shape[-1]
-    Xp = X
-    if any(left or right for left, right in pads):
-        Xp = pad(
-            X,
-            pads,
-            padding_mode,
-            out=_buffer(workspace, "padded", padded_shape(X.shape, pads), X.dtype),
-        )
+    Xp = _padded(X, pads, padding_mode, workspace)
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
     rows = C_in * math.prod(kernel_size)
     row_positions = math.prod(out_size[1:]) * N  # output positions in one band row
