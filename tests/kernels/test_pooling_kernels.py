@@ -16,6 +16,9 @@ from scratchcnn.kernels.pooling import (
     pool_output_size,
 )
 
+# every test runs on the compiled Numba loops and on the NumPy fallback
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 
 def naive_pool(X, kernel, stride, padding, ceil_mode, mode, count_include_pad=True):
     """Loops over channels, positions and batch: Y and dX for dA = 1 (max: first maximum)."""

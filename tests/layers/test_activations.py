@@ -14,6 +14,9 @@ from scratchcnn.kernels.activations import sigmoid, softmax
 from scratchcnn.kernels.layout import from_batch_last
 from scratchcnn.layers import LAYER_REGISTRY, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 
+# every test runs on the compiled Numba loops and on the NumPy fallback
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 PAIRS = [
     (ReLU(), torch.nn.ReLU()),
     (LeakyReLU(), torch.nn.LeakyReLU()),

@@ -18,6 +18,9 @@ from scratchcnn.layers import (
     MaxPool2d,
 )
 
+# every test runs on the compiled Numba loops and on the NumPy fallback
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 NOTEBOOK_X = np.arange(1.0, 17.0).reshape(1, 1, 4, 4)
 
 

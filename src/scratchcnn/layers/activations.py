@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from scratchcnn.kernels import compiled
 from scratchcnn.kernels.activations import sigmoid, softmax, softmax_backward
 from scratchcnn.layers.base import Layer
 from scratchcnn.validation import as_float_array, check_grad_shape
@@ -48,8 +49,12 @@ class ReLU(_Activation):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._cached()
-        dX = _positive_mask(A)
-        dX *= self._grad(dA, A)
+        dA = self._grad(dA, A)
+        # one fused pass when Numba is there and dA has A's memory layout (the usual case)
+        dX = compiled.relu_backward(A, dA) if compiled.usable() else None
+        if dX is None:
+            dX = _positive_mask(A)
+            dX *= dA
         self._apply_optimizer()
         return dX
 
