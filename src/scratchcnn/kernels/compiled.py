@@ -108,9 +108,10 @@ def _relu_backward_loop(A, dA, dX, zero):  # pragma: no cover
         dX[i] = dA[i] if A[i] > 0 else zero
 
 
-# Threads split channels (pooling) or the flat range (ReLU): on 2 cores that took the
-# (128, 64, 24, 24) pool from 5.1 to 2.9 ms forward, 2.3 to 1.2 ms backward, and the ReLU
-# gradient from 3.1 to 1.9 ms.
+# Compiled serial (parallel=False). Alone, threads over channels helped these loops on 2
+# cores (pool forward 5.1 -> 2.9 ms), but inside a training step Numba's worker threads and
+# OpenBLAS's threads fight over the cores: a LeNet-5 step went from 15 ms to 64-72 ms.
+# ``prange`` is then a plain range; the loops keep it so a parallel build stays one flag away.
 _LOOPS = {
     "max_pool2d_forward": _max_pool2d_forward_loop,
     "max_pool2d_backward": _max_pool2d_backward_loop,
@@ -125,7 +126,7 @@ def _jit() -> SimpleNamespace:
     import numba
 
     prange = numba.prange
-    jit = numba.njit(cache=True, fastmath=False, parallel=True)
+    jit = numba.njit(cache=True, fastmath=False, parallel=False)
     return SimpleNamespace(**{name: jit(loop) for name, loop in _LOOPS.items()})
 
 
