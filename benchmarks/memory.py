@@ -2,6 +2,7 @@
 
 Run as ``python benchmarks/memory.py --framework ours|torch --model NAME`` (``run.py`` does
 this for each model): the process imports its library, builds the model and the data, then
+takes one training step on a 2-sample batch (loading kernel code and JIT caches, not data),
 resets the kernel's high-water mark of its resident set (``/proc/self/clear_refs``), reads its
 resident set size, trains ``--steps`` full steps and reads the high-water mark again. The
 growth is what training needs on top of the model and the data: activations, gradients,
@@ -58,6 +59,10 @@ def measure(framework: str, model_name: str, batch: int, steps: int, threads: in
         del model
         step, how = workloads.torch_train_step(net), "torch NCHW, Adam"
         batches = [(torch.from_numpy(Xb), torch.from_numpy(yb)) for Xb, yb in batches]
+    # One step on a 2-sample batch first, for both libraries: it loads code, not data (our
+    # Numba kernels compile, PyTorch fills its dispatch caches), so the growth measured below
+    # is what full batches need: activations, workspaces, gradients.
+    step(*(part[:2] for part in batches[0]))
     gc.collect()
     reset = _reset_peak()
     before = _status_kib("VmRSS")

@@ -54,7 +54,7 @@ def small_cnn(
     init = DefaultInitializer(seed=seed)
     layers: list[Layer] = []
     for out_channels in channels:
-        layers += [Conv2d(C, int(out_channels), 3, padding=1, initializer=init), ReLU()]
+        layers += [Conv2d(C, int(out_channels), 3, padding=1, initializer=init), ReLU(inplace=True)]
         C = int(out_channels)
         pool = (2 if H >= 2 else 1, 2 if W >= 2 else 1)
         if pool != (1, 1):
@@ -78,7 +78,7 @@ def small_cnn1d(
     init = DefaultInitializer(seed=seed)
     layers: list[Layer] = []
     for out_channels in channels:
-        layers += [Conv1d(C, int(out_channels), 3, padding=1, initializer=init), ReLU()]
+        layers += [Conv1d(C, int(out_channels), 3, padding=1, initializer=init), ReLU(inplace=True)]
         C = int(out_channels)
         if L >= 2:
             layers.append(MaxPool1d(2))

@@ -69,6 +69,11 @@ def _shape_after(
     return shape
 
 
+def _inplace_relu() -> ReLU:
+    """ReLU in place: in the zoo each one follows a Conv or Dense, which keep their inputs."""
+    return ReLU(inplace=True)
+
+
 def _classifier(
     features: list[Layer],
     input_shape: tuple[int, ...],
@@ -76,7 +81,7 @@ def _classifier(
     num_classes: int,
     init: DefaultInitializer,
     owner: str,
-    activation: Callable[[], Layer] = ReLU,
+    activation: Callable[[], Layer] = _inplace_relu,
 ) -> list[Layer]:
     """``features`` + Flatten + Dense/activation stack; a float in ``hidden`` is a Dropout p."""
     layers = [*features, Flatten()]
@@ -107,7 +112,7 @@ def lenet5(
     owner = "lenet5"
     shape = _check_input_shape(input_shape, 3, owner)
     num_classes = check_positive_int(num_classes, "num_classes", owner)
-    activations = {"relu": ReLU, "tanh": Tanh}
+    activations = {"relu": _inplace_relu, "tanh": Tanh}
     if activation not in activations:
         raise ValueError(f"{owner}: activation must be 'relu' or 'tanh', but got {activation!r}")
     act = activations[activation]
@@ -143,9 +148,9 @@ def seed_cnn(
     init = _initializer(seed)
     features: list[Layer] = [
         Conv2d(shape[0], 32, 3, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         Conv2d(32, 64, 3, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         MaxPool2d(2),
     ]
     if dropout:
@@ -176,17 +181,17 @@ def alexnet(
     init = _initializer(seed)
     features = [
         Conv2d(shape[0], 64, 11, stride=4, padding=2, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         MaxPool2d(3, stride=2),
         Conv2d(64, 192, 5, padding=2, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         MaxPool2d(3, stride=2),
         Conv2d(192, 384, 3, padding=1, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         Conv2d(384, 256, 3, padding=1, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         Conv2d(256, 256, 3, padding=1, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         MaxPool2d(3, stride=2),
     ]
     hidden = [p, 4096, p, 4096]
@@ -224,7 +229,8 @@ def vgg16(
         if item == "M":
             features.append(MaxPool2d(2, stride=2))
         else:
-            features += [Conv2d(channels, int(item), 3, padding=1, initializer=init), ReLU()]
+            conv = Conv2d(channels, int(item), 3, padding=1, initializer=init)
+            features += [conv, ReLU(inplace=True)]
             channels = int(item)
     hidden = [4096, p, 4096, p]
     return Sequential(
@@ -251,11 +257,11 @@ def mnist1d_cnn(
     init = _initializer(seed)
     features = [
         Conv1d(shape[0], channels, 5, stride=2, padding=1, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         Conv1d(channels, channels, 3, stride=2, padding=1, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
         Conv1d(channels, channels, 3, stride=2, padding=1, initializer=init),
-        ReLU(),
+        ReLU(inplace=True),
     ]
     return Sequential(_classifier(features, shape, [], num_classes, init, owner), **model_kwargs)
 

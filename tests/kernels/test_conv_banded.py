@@ -37,3 +37,19 @@ def test_banded_keeps_float32(rng: np.random.Generator) -> None:
     W = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
     Y = conv_forward_banded(X, W, None, ((0, 0), (0, 0)), (1, 1), (1, 1), band_bytes=64)
     assert Y.dtype == np.float32
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_overwriting_cols_gives_the_same_gradients(groups: int, rng: np.random.Generator) -> None:
+    from scratchcnn.kernels.conv import conv_backward
+
+    X = rng.standard_normal((4, 7, 6, 3))
+    W = rng.standard_normal((6, 4 // groups, 3, 2))
+    args = (((1, 0), (0, 1)), (2, 1), (1, 1), groups, "zeros")
+    Y, cols = conv_forward(X, W, None, *args)
+    dY = rng.standard_normal(Y.shape)
+    kept = conv_backward(dY, cols.copy(), W, X.shape, *args, has_bias=False)
+    reused = conv_backward(dY, cols, W, X.shape, *args, has_bias=False, overwrite_cols=True)
+    for a, b in zip(kept, reused, strict=True):
+        if a is not None:
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)

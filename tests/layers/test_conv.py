@@ -576,3 +576,16 @@ def test_pickled_conv_drops_cache_and_scratch_buffers(rng: np.random.Generator) 
     clone = pickle.loads(pickle.dumps(layer))
     assert clone._cache is None and clone._workspace == {}
     np.testing.assert_array_equal(clone.forward(X), expected)
+
+
+def test_second_backward_needs_a_new_forward(rng: np.random.Generator) -> None:
+    layer = Conv2d(2, 3, 3)
+    A = layer.forward(rng.standard_normal((2, 2, 5, 5)))
+    dA = rng.standard_normal(A.shape)
+    layer.backward(dA)
+    first = layer.dW.copy()
+    with pytest.raises(ValueError, match=r"backward\(\) called before forward\(\)"):
+        layer.backward(dA)
+    layer.forward(rng.standard_normal((2, 2, 5, 5)))
+    layer.backward(dA)
+    assert not np.array_equal(layer.dW, first)

@@ -163,12 +163,15 @@ def conv_backward(
     has_bias: bool = True,
     compute_dx: bool = True,
     workspace: dict[str, np.ndarray] | None = None,
+    overwrite_cols: bool = False,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Gradients of sum(Y * dY) for dY (C_out, *OS, N): returns ``(dX, dW, db)``.
 
     dX (C_in, *S, N) for X of ``input_shape`` is None when ``compute_dx`` is False (that
     skips the largest product and the col2im); db is None when ``has_bias`` is False. dX may
-    be a view into a larger padded array.
+    be a view into a larger padded array. ``overwrite_cols`` lets the column gradient reuse
+    ``cols``'s memory once dW is done (the caller must not use ``cols`` again): that saves
+    an array as large as the whole im2col.
     """
     kernel_size = W.shape[2:]
     C_out = W.shape[0]
@@ -190,8 +193,14 @@ def conv_backward(
         return None, dW, db
 
     pointwise = _is_pointwise(kernel_size, stride)
-    # A pointwise dcols *is* the (padded) dX that we return, so it must not be a workspace.
-    dcols = None if pointwise else _buffer(workspace, "dcols", cols_g.shape, W.dtype)
+    # A pointwise dcols *is* the (padded) dX that we return, so it must not be a workspace
+    # (and a pointwise cols is a view of X, which must not be overwritten).
+    if pointwise:
+        dcols = None
+    elif overwrite_cols:
+        dcols = cols_g
+    else:
+        dcols = _buffer(workspace, "dcols", cols_g.shape, W.dtype)
     dcols = np.matmul(W_g.swapaxes(-1, -2), dY_g, out=dcols).reshape(cols.shape)
     full_shape = padded_shape(input_shape, pads)
     if pointwise:

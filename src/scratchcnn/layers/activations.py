@@ -40,12 +40,28 @@ class _Activation(Layer):
 
 
 class ReLU(_Activation):
-    """max(X, 0) element-wise, like ``torch.nn.ReLU``; any shape. Gradient 0 at X = 0."""
+    """max(X, 0) element-wise, like ``torch.nn.ReLU``; any shape. Gradient 0 at X = 0.
+
+    ``inplace=True`` (PyTorch's option) writes the result over X, saving a full-size
+    allocation per call. Use it after layers that do not keep their output for backward
+    (Conv, Dense, pooling): the zoo does.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = bool(inplace)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        A = np.maximum(self._input(X), 0)
+        X = self._input(X)
+        A = np.maximum(X, 0, out=X if self.inplace and X.flags.writeable else None)
         self._cache = A
         return A
+
+    def get_config(self) -> dict[str, Any]:
+        return {"inplace": self.inplace}
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._cached()

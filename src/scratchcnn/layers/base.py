@@ -104,7 +104,8 @@ class Layer:
         if self._cache is None:
             raise ValueError(
                 f"{self!r}: backward() called before forward() (a forward pass inside "
-                "scratchcnn.no_grad() keeps nothing for backward)"
+                "scratchcnn.no_grad() keeps nothing for backward, and a convolution's backward "
+                "uses up what its forward kept)"
             )
         return self._cache
 

@@ -283,7 +283,11 @@ class _ConvNd(Layer):
             has_bias=self.bias,
             compute_dx=self.compute_input_grad,
             workspace=self._workspace,
+            overwrite_cols=True,
         )
+        # The column gradient was written over the cached columns: like PyTorch, which frees
+        # what a backward used, a second backward needs a new forward.
+        self._cache = None
         self._apply_optimizer()
         if dX is None:
             return None
