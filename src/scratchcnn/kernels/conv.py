@@ -18,6 +18,7 @@ import math
 
 import numpy as np
 
+from scratchcnn.kernels import compiled
 from scratchcnn.kernels.im2col import col2im, conv_output_size, im2col
 from scratchcnn.kernels.padding import Pads, pad, pad_adjoint, padded_shape
 
@@ -43,6 +44,15 @@ def _padded(
         return X
     buffer = _buffer(workspace, "padded", padded_shape(X.shape, pads), X.dtype)
     return pad(X, pads, padding_mode, out=buffer)
+
+
+def uses_direct(W: np.ndarray, groups: int) -> bool:
+    """Whether an inference forward takes the compiled direct convolution, not im2col + BLAS.
+
+    Only for thin im2col matrices with few output channels (LeNet-5's first layer), where the
+    product is memory-bound, and only when Numba is available (the NumPy path is kept).
+    """
+    return compiled.conv2d_direct_applies(W, groups) and compiled.usable()
 
 
 def _is_pointwise(kernel_size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
@@ -118,6 +128,8 @@ def conv_forward_banded(
     C_in, C_out, N = X.shape[0], W.shape[0], X.shape[-1]
     Xp = _padded(X, pads, padding_mode, workspace)
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
+    if uses_direct(W, groups):  # reads Xp in place: no columns to band
+        return compiled.conv2d_direct_forward(Xp, W, b, stride, dilation, out_size)
     rows = C_in * math.prod(kernel_size)
     row_positions = math.prod(out_size[1:]) * N  # output positions in one band row
     band = max(1, min(out_size[0], band_bytes // max(1, rows * row_positions * X.itemsize)))
