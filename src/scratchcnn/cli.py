@@ -437,8 +437,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", default=None,
                        help="run folder (default: runs/<dataset>-<model>-<time>)")
     train.add_argument("--seed", type=int, default=0, help="weights and shuffling (default 0)")
-    train.add_argument("--val-split", type=float, default=0.0,
-                       help="fraction of the training set held out for validation")
+    train.add_argument("--val-split", type=float, default=0.1,
+                       help="fraction of the training set held out for validation (0.1)")
     train.add_argument("--limit", type=_positive_int, default=None,
                        help="use only the first N training and N test samples")
     common(train)
