@@ -178,3 +178,26 @@ def test_direct_conv_matches_im2col(
     Y = compiled.conv2d_direct_forward(Xp, W, b, stride, dilation, out)
     assert Y.dtype == dtype
     np.testing.assert_allclose(Y, expected, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.skipif(not compiled.HAVE_NUMBA, reason="Numba is not installed")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "kernel, stride, dilation, size",
+    [((3, 3), (1, 1), (1, 1), (8, 9)), ((2, 3), (2, 3), (1, 1), (9, 11)),
+     ((3, 2), (1, 2), (2, 3), (10, 9)), ((5, 5), (3, 3), (1, 1), (12, 12))],
+)
+def test_col2im2d_matches_numpy(
+    kernel: tuple, stride: tuple, dilation: tuple, size: tuple, dtype: type,
+    rng: np.random.Generator,
+) -> None:
+    from scratchcnn.kernels.im2col import col2im, conv_output_size
+
+    padded = (3, *size, 5)
+    out = conv_output_size(size, kernel, stride, dilation)
+    cols = rng.standard_normal((3, *kernel, *out, 5)).astype(dtype)
+    expected = col2im(cols, padded, kernel, stride, dilation)
+    got = compiled.col2im2d(cols, padded, stride, dilation)
+    assert got.dtype == dtype
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)

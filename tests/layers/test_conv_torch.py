@@ -119,7 +119,9 @@ SPECIAL = [
     "case",
     [*_grid(1, 100, seed=1), *_grid(2, 150, seed=2), *[pytest.param(c) for c in SPECIAL]],
 )
-def test_matches_torch(case: dict[str, Any], rng: np.random.Generator) -> None:
+def test_matches_torch(
+    case: dict[str, Any], rng: np.random.Generator, kernel_path: str
+) -> None:
     ours_type, torch_type = (
         (Conv1d, torch.nn.Conv1d) if case["nd"] == 1 else (Conv2d, torch.nn.Conv2d)
     )

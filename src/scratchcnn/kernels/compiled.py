@@ -131,6 +131,34 @@ def _conv2d_direct_forward_loop(Xp, W, b, SH, SW, DH, DW, Y):  # pragma: no cove
                                 y[n] += w * x[n]
 
 
+def _col2im2d_loop(cols, SH, SW, DH, DW, out):  # pragma: no cover
+    """out (C, H, W, N) = the sum, for each input pixel, of the columns that read it.
+
+    The gather form of col2im: each out element is written once (NumPy's scatter form makes
+    KH * KW read-modify-write passes over the whole array).
+    """
+    C, KH, KW, OH, OW, N = cols.shape
+    _, H, W, _ = out.shape
+    for c in range(C):
+        for h in range(H):
+            for w in range(W):
+                acc = out[c, h, w]
+                for n in range(N):
+                    acc[n] = 0
+                for i in range(KH):
+                    top = h - i * DH
+                    if top < 0 or top % SH != 0 or top // SH >= OH:
+                        continue
+                    oh = top // SH
+                    for j in range(KW):
+                        left = w - j * DW
+                        if left < 0 or left % SW != 0 or left // SW >= OW:
+                            continue
+                        src = cols[c, i, j, oh, left // SW]
+                        for n in range(N):
+                            acc[n] += src[n]
+
+
 # Compiled serial (parallel=False). Alone, threads over channels helped these loops on 2
 # cores (pool forward 5.1 -> 2.9 ms), but inside a training step Numba's worker threads and
 # OpenBLAS's threads fight over the cores: a LeNet-5 step went from 15 ms to 64-72 ms.
@@ -140,6 +168,7 @@ _LOOPS = {
     "max_pool2d_backward": _max_pool2d_backward_loop,
     "relu_backward": _relu_backward_loop,
     "conv2d_direct_forward": _conv2d_direct_forward_loop,
+    "col2im2d": _col2im2d_loop,
 }
 
 
@@ -262,3 +291,10 @@ def conv2d_direct_forward(
     Y = np.empty((W.shape[0], *out, Xp.shape[-1]), dtype=Xp.dtype)
     _jit().conv2d_direct_forward(Xp, W, bias, *stride, *dilation, Y)
     return Y
+
+
+def col2im2d(cols: np.ndarray, padded_shape: Ints, stride: Ints, dilation: Ints) -> np.ndarray:
+    """``im2col.col2im`` for 2-D: cols (C, KH, KW, OH, OW, N) -> (C, H, W, N), one pass."""
+    out = np.empty(padded_shape, dtype=cols.dtype)
+    _jit().col2im2d(np.ascontiguousarray(cols), *stride, *dilation, out)
+    return out

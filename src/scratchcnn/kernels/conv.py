@@ -217,6 +217,8 @@ def conv_backward(
     full_shape = padded_shape(input_shape, pads)
     if pointwise:
         dXp = dcols.reshape(full_shape)
+    elif len(kernel_size) == 2 and dcols.dtype in (np.float32, np.float64) and compiled.usable():
+        dXp = compiled.col2im2d(dcols, full_shape, stride, dilation)
     else:
         dXp = col2im(dcols, full_shape, kernel_size, stride, dilation)
     if any(left or right for left, right in pads):
