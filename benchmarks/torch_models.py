@@ -108,7 +108,7 @@ _CONVERTERS: dict[str, Callable[[Any, dict[str, Any]], nn.Module]] = {
     "AvgPool2d": lambda layer, config: _pool(layer, config, nn.AvgPool2d),
     "GlobalAvgPool2d": lambda layer, config: GlobalAvgPool2d(),
     "Flatten": lambda layer, config: nn.Flatten(),
-    "ReLU": lambda layer, config: nn.ReLU(),
+    "ReLU": lambda layer, config: nn.ReLU(inplace=bool(config.get("inplace", False))),
     "LeakyReLU": lambda layer, config: nn.LeakyReLU(_arg(layer, config, "negative_slope", 0.01)),
     "Tanh": lambda layer, config: nn.Tanh(),
     "Sigmoid": lambda layer, config: nn.Sigmoid(),

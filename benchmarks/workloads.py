@@ -32,12 +32,13 @@ StepFn = Callable[[Any, Any], Any]
 def _vgg_block_layers() -> list[Any]:
     from scratchcnn.layers import Conv2d, Dense, Flatten, MaxPool2d, ReLU
 
+    # in-place ReLUs after the convolutions, as the zoo's models have them
     return [
-        Conv2d(3, 32, 3, padding=1), ReLU(),
-        Conv2d(32, 32, 3, padding=1), ReLU(),
+        Conv2d(3, 32, 3, padding=1), ReLU(inplace=True),
+        Conv2d(32, 32, 3, padding=1), ReLU(inplace=True),
         MaxPool2d(2),
-        Conv2d(32, 64, 3, padding=1), ReLU(),
-        Conv2d(64, 64, 3, padding=1), ReLU(),
+        Conv2d(32, 64, 3, padding=1), ReLU(inplace=True),
+        Conv2d(64, 64, 3, padding=1), ReLU(inplace=True),
         MaxPool2d(2),
         Flatten(),
         Dense(64 * 8 * 8, NUM_CLASSES),
