@@ -55,3 +55,31 @@ def test_predict_uses_no_grad_and_matches_forward(rng: np.random.Generator) -> N
     expected /= expected.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
     assert is_grad_enabled()
+
+
+def test_model_outputs_are_never_reused_buffers(rng: np.random.Generator) -> None:
+    model = lenet5(seed=0)
+    assert all(layer.reuse_output for layer in model.layers[:-1])
+    assert not model.layers[-1].reuse_output
+    X1, X2 = rng.random((2, 4, 1, 28, 28)).astype(np.float32)
+    for grad in (True, False):
+        if grad:
+            first, second = model.forward(X1), model.forward(X2)
+        else:
+            with no_grad():
+                first, second = model.forward(X1), model.forward(X2)
+        kept = first.copy()
+        model.forward(X2)
+        np.testing.assert_array_equal(first, kept)
+        assert not np.shares_memory(first, second)
+
+
+def test_reused_conv_output_gives_the_same_values(rng: np.random.Generator) -> None:
+    fresh, reusing = Conv2d(2, 3, 3, padding=1), Conv2d(2, 3, 3, padding=1)
+    reusing.W[...], reusing.b[...] = fresh.W, fresh.b
+    reusing.reuse_output = True
+    for _ in range(2):
+        X = rng.standard_normal((3, 2, 6, 6)).astype(np.float32)
+        np.testing.assert_array_equal(reusing.forward(X), fresh.forward(X))
+        with no_grad():
+            np.testing.assert_array_equal(reusing.forward(X), fresh.forward(X))

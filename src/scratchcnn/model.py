@@ -304,6 +304,10 @@ class Sequential:
         )
         if self._first_trainable < len(layers):
             layers[self._first_trainable].compute_input_grad = False
+        # Every output but the last is consumed by the next layer before the next forward,
+        # so those layers may reuse their output buffers (the model's output stays fresh).
+        for layer in layers[:-1]:
+            layer.reuse_output = True
         self.stop_training = False
         self.training = True  # like a fresh torch.nn.Module; fit and predict set their own modes
 

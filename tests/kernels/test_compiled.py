@@ -175,7 +175,9 @@ def test_direct_conv_matches_im2col(
     cols = im2col(Xp, kernel, stride, dilation).reshape(-1, math.prod(out) * 7)
     expected = (W.reshape(C_out, -1) @ cols + b[:, None]).reshape(C_out, *out, 7)
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
-    Y = compiled.conv2d_direct_forward(Xp, W, b, stride, dilation, out)
+    Y = compiled.conv2d_direct_forward(
+        Xp, W, b, stride, dilation, out=np.empty((C_out, *out, 7), dtype=dtype)
+    )
     assert Y.dtype == dtype
     np.testing.assert_allclose(Y, expected, rtol=tolerance, atol=tolerance)
 

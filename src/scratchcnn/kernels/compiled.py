@@ -282,15 +282,15 @@ def conv2d_direct_applies(W: np.ndarray, groups: int) -> bool:
 
 
 def conv2d_direct_forward(
-    Xp: np.ndarray, W: np.ndarray, b: np.ndarray | None, stride: Ints, dilation: Ints, out: Ints
+    Xp: np.ndarray, W: np.ndarray, b: np.ndarray | None, stride: Ints, dilation: Ints,
+    out: np.ndarray,
 ) -> np.ndarray:
-    """Y (C_out, *out, N) for a padded Xp (C, H, W, N); see ``_conv2d_direct_forward_loop``."""
+    """``out`` (C_out, OH, OW, N) filled from a padded Xp (C, H, W, N); returns ``out``."""
     Xp = np.ascontiguousarray(Xp)
     W = np.ascontiguousarray(W)
     bias = np.zeros(W.shape[0], dtype=W.dtype) if b is None else np.ascontiguousarray(b)
-    Y = np.empty((W.shape[0], *out, Xp.shape[-1]), dtype=Xp.dtype)
-    _jit().conv2d_direct_forward(Xp, W, bias, *stride, *dilation, Y)
-    return Y
+    _jit().conv2d_direct_forward(Xp, W, bias, *stride, *dilation, out)
+    return out
 
 
 def col2im2d(cols: np.ndarray, padded_shape: Ints, stride: Ints, dilation: Ints) -> np.ndarray:

@@ -36,6 +36,24 @@ def _buffer(
     return buffer
 
 
+def _output(
+    workspace: dict[str, np.ndarray] | None,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    reuse: bool,
+) -> np.ndarray:
+    """The output array: a new one, or with ``reuse`` the workspace's buffer ``name``.
+
+    Reuse is for callers that consume the output before the next forward (layers inside a
+    Sequential): it spares a fresh allocation of up to hundreds of MB per batch, whose page
+    faults (and hugepage stalls) otherwise cost as much as the arithmetic. Training and
+    inference use different names, so alternating batch sizes do not reallocate.
+    """
+    buffer = _buffer(workspace, name, shape, dtype) if reuse else None
+    return buffer if buffer is not None else np.empty(shape, dtype=dtype)
+
+
 def _padded(
     X: np.ndarray, pads: Pads, padding_mode: str, workspace: dict[str, np.ndarray] | None
 ) -> np.ndarray:
@@ -70,11 +88,13 @@ def conv_forward(
     groups: int = 1,
     padding_mode: str = "zeros",
     workspace: dict[str, np.ndarray] | None = None,
+    reuse_output: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Y (C_out, *OS, N) = conv(X (C_in, *S, N), W (C_out, C_in/G, *K)) + b (C_out,).
 
     ``pads`` holds a (left, right) pair per spatial axis. Returns ``(Y, cols)``; pass ``cols``
-    (C_in, *K, *OS, N) to :func:`conv_backward`. X, W and b share one floating dtype.
+    (C_in, *K, *OS, N) to :func:`conv_backward`. X, W and b share one floating dtype; with
+    ``reuse_output`` Y is the workspace's output buffer (see :func:`_output`).
     """
     kernel_size = W.shape[2:]
     C_out, N = W.shape[0], X.shape[-1]
@@ -84,7 +104,7 @@ def conv_forward(
     cols = im2col(
         Xp, kernel_size, stride, dilation, out=_buffer(workspace, "cols", cols_shape, X.dtype)
     )
-    Y = np.empty((C_out, *out_size, N), dtype=X.dtype)
+    Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
     P = math.prod(out_size) * N
     rows = X.shape[0] * math.prod(kernel_size)  # explicit, so that an empty batch reshapes
     if groups == 1:
@@ -117,6 +137,7 @@ def conv_forward_banded(
     padding_mode: str = "zeros",
     workspace: dict[str, np.ndarray] | None = None,
     band_bytes: int = BAND_BYTES,
+    reuse_output: bool = False,
 ) -> np.ndarray:
     """The output of :func:`conv_forward`, computed band by band over the first output axis.
 
@@ -128,14 +149,14 @@ def conv_forward_banded(
     C_in, C_out, N = X.shape[0], W.shape[0], X.shape[-1]
     Xp = _padded(X, pads, padding_mode, workspace)
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
+    Y = _output(workspace, "inference_output", (C_out, *out_size, N), X.dtype, reuse_output)
     if uses_direct(W, groups):  # reads Xp in place: no columns to band
-        return compiled.conv2d_direct_forward(Xp, W, b, stride, dilation, out_size)
+        return compiled.conv2d_direct_forward(Xp, W, b, stride, dilation, out=Y)
     rows = C_in * math.prod(kernel_size)
     row_positions = math.prod(out_size[1:]) * N  # output positions in one band row
     band = max(1, min(out_size[0], band_bytes // max(1, rows * row_positions * X.itemsize)))
     reach = dilation[0] * (kernel_size[0] - 1) + 1  # input rows one output row reads
 
-    Y = np.empty((C_out, *out_size, N), dtype=X.dtype)
     Y_groups = Y.reshape(groups, C_out // groups, -1)
     W_groups = W.reshape(groups, C_out // groups, -1)
     for first in range(0, out_size[0], band):

@@ -39,6 +39,9 @@ class Layer:
         # A model sets this False on its first layer: nobody needs the gradient of the data,
         # and skipping it saves a col2im. backward then returns None.
         self.compute_input_grad = True
+        # A model sets this True on every layer but its last: the output is consumed before
+        # the next forward, so a layer may write it into a buffer it reuses (convolutions do).
+        self.reuse_output = False
         self._cache: Any = None
         for name in self.param_names:
             setattr(self, "d" + name, None)

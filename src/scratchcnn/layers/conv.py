@@ -254,11 +254,12 @@ class _ConvNd(Layer):
         self._adopt_dtype(X.dtype)
         Xb = to_batch_last(X)
         args = (self.pads, self.stride, self.dilation, self.groups, self.padding_mode)
+        reuse = {"workspace": self._workspace, "reuse_output": self.reuse_output}
         if is_grad_enabled():
-            Y, cols = conv_forward(Xb, self.W, self.b, *args, self._workspace)
+            Y, cols = conv_forward(Xb, self.W, self.b, *args, **reuse)
             self._cache = (cols, Xb.shape, unbatched, (X.shape[0], *out_sample))
         else:
-            Y = conv_forward_banded(Xb, self.W, self.b, *args, self._workspace)
+            Y = conv_forward_banded(Xb, self.W, self.b, *args, **reuse)
             self._cache = None
         A = from_batch_last(Y)
         return A[0] if unbatched else A
