@@ -2,8 +2,6 @@
 
 from scratchcnn.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
-
-# Each module adds its names here when it exists (one line per module):
 from scratchcnn.layers.conv import Conv1d, Conv2d, SimpleConv1d
 from scratchcnn.layers.dense import Dense
 from scratchcnn.layers.dropout import Dropout
