@@ -312,3 +312,11 @@ def test_unknown_format(tmp_path: Path) -> None:
     edit_architecture(path, lambda spec: spec.update({"format": "keras"}))
     with pytest.raises(ValueError, match=r"not a scratchcnn model file \(unknown format\)"):
         load(path)
+
+
+def test_loading_a_non_archive_says_so_without_suggesting_pickle(tmp_path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    with pytest.raises(ValueError, match=r"not a scratchcnn model file") as caught:
+        load(path)
+    assert "pickle" not in str(caught.value)

@@ -939,6 +939,17 @@ def load(path: str | os.PathLike[str]) -> Sequential:
         raise ValueError(f"{where}: is a folder, not a model file")
     # We open the file ourselves: np.load leaks its handle when the zip directory is broken.
     with open(path, "rb") as f:
+        magic = f.read(6)
+        f.seek(0)
+        if magic == b"\x93NUMPY":
+            raise ValueError(
+                f"{where}: not a scratchcnn model file (a single .npy array, not an .npz)"
+            )
+        if not magic.startswith(b"PK"):  # not a zip archive; np.load would suggest unpickling
+            raise ValueError(
+                f"{where}: not a scratchcnn model file (expected a .npz archive written by "
+                "Sequential.save)"
+            )
         try:
             archive = np.load(f, allow_pickle=False)
         except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:

@@ -31,7 +31,7 @@ def to_int_tuple(value: Any, n: int, name: str, owner: str, minimum: int = 1) ->
         raise TypeError(f"{owner}: {name} must be an int or a tuple of {n} ints, but got {value!r}")
     if any(v < minimum for v in values):
         bound = "positive" if minimum == 1 else f"at least {minimum}"
-        shown = values[0] if n == 1 else values
+        shown = values[0] if n == 1 or isinstance(value, (int, np.integer)) else values
         raise ValueError(f"{owner}: {name} must be {bound}, but got {name}={shown}")
     return values
 
