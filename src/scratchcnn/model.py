@@ -306,8 +306,11 @@ class Sequential:
             layers[self._first_trainable].compute_input_grad = False
         # Every output but the last is consumed by the next layer before the next forward,
         # so those layers may reuse their output buffers (the model's output stays fresh).
+        # Likewise every gradient a layer receives comes from the next layer's backward and
+        # is read by nobody else, so it may be overwritten.
         for layer in layers[:-1]:
             layer.reuse_output = True
+            layer.overwrite_dA = True
         self.stop_training = False
         self.training = True  # like a fresh torch.nn.Module; fit and predict set their own modes
 

@@ -184,3 +184,24 @@ def test_non_numeric_input():
         r"but got an array of dtype <U1",
     ):
         ReLU().forward(np.array(["a"]))
+
+
+def test_relu_backward_may_overwrite_dA_when_a_model_allows(
+    rng: np.random.Generator, kernel_path: str
+) -> None:
+    X = rng.standard_normal((3, 4, 5, 6))
+    dA = rng.standard_normal(X.shape)
+    reference = ReLU()
+    reference.forward(X)
+    expected = reference.backward(dA.copy())
+    layer = ReLU()
+    layer.overwrite_dA = True
+    layer.forward(X)
+    scratch = dA.copy()
+    dX = layer.backward(scratch)
+    np.testing.assert_array_equal(dX, expected)
+    assert np.shares_memory(dX, scratch)
+    untouched = dA.copy()
+    ReLU().forward(X)
+    reference.backward(untouched)  # without the flag dA is left alone
+    np.testing.assert_array_equal(untouched, dA)

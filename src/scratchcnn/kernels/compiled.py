@@ -243,18 +243,19 @@ def _flat_order(*arrays: np.ndarray) -> tuple[int, ...] | None:
     return order
 
 
-def relu_backward(A: np.ndarray, dA: np.ndarray) -> np.ndarray | None:
+def relu_backward(A: np.ndarray, dA: np.ndarray, in_place: bool = False) -> np.ndarray | None:
     """dA where A > 0, else 0, in A's memory order, in one pass; None if the layouts differ.
 
     Both arrays must have A's dtype and the same strides, contiguous in some axis order (as
-    batch-last views are); callers fall back to NumPy on None.
+    batch-last views are); callers fall back to NumPy on None. ``in_place`` writes the
+    result over dA (when dA is writeable) instead of a new array.
     """
     if A.dtype != dA.dtype or A.size == 0:
         return None
     order = _flat_order(A, dA)
     if order is None:
         return None
-    dX = np.empty_like(A)  # keeps A's strides: A is contiguous in some order
+    dX = dA if in_place and dA.flags.writeable else np.empty_like(A)  # empty_like keeps strides
     if dX.strides != A.strides:
         return None
     flat = [a.transpose(order).reshape(-1) for a in (A, dA, dX)]

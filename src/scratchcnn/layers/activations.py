@@ -67,10 +67,11 @@ class ReLU(_Activation):
         A = self._cached()
         dA = self._grad(dA, A)
         # one fused pass when Numba is there and dA has A's memory layout (the usual case)
-        dX = compiled.relu_backward(A, dA) if compiled.usable() else None
+        in_place = self.overwrite_dA and dA.flags.writeable
+        dX = compiled.relu_backward(A, dA, in_place) if compiled.usable() else None
         if dX is None:
-            dX = _positive_mask(A)
-            dX *= dA
+            mask = _positive_mask(A)
+            dX = np.multiply(dA, mask, out=dA) if in_place else np.multiply(mask, dA, out=mask)
         self._apply_optimizer()
         return dX
 

@@ -42,6 +42,9 @@ class Layer:
         # A model sets this True on every layer but its last: the output is consumed before
         # the next forward, so a layer may write it into a buffer it reuses (convolutions do).
         self.reuse_output = False
+        # Likewise set by a model: the dA handed to backward is a temporary that nobody reads
+        # again, so a layer may compute dX in place over it (ReLU does).
+        self.overwrite_dA = False
         self._cache: Any = None
         for name in self.param_names:
             setattr(self, "d" + name, None)
