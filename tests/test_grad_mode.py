@@ -83,3 +83,19 @@ def test_reused_conv_output_gives_the_same_values(rng: np.random.Generator) -> N
         np.testing.assert_array_equal(reusing.forward(X), fresh.forward(X))
         with no_grad():
             np.testing.assert_array_equal(reusing.forward(X), fresh.forward(X))
+
+
+def test_a_model_ending_in_a_pass_through_layer_returns_its_own_array(
+    rng: np.random.Generator,
+) -> None:
+    from scratchcnn.layers import Flatten, MaxPool2d, ReLU
+    from scratchcnn.model import Sequential
+
+    model = Sequential([Conv2d(1, 2, 3), ReLU(inplace=True), MaxPool2d(2), Flatten()], loss="mse")
+    X1, X2 = rng.random((2, 3, 1, 6, 6)).astype(np.float32)
+    for context in (no_grad, lambda: __import__("contextlib").nullcontext()):
+        with context():
+            first = model.forward(X1)
+            kept = first.copy()
+            model.forward(X2)
+        np.testing.assert_array_equal(first, kept)

@@ -360,6 +360,18 @@ class Sequential:
         A = np.asarray(X).astype(self.dtype, copy=False)
         for layer in self.layers:
             A = layer.forward(A)
+        return self._detached(A)
+
+    def _detached(self, A: np.ndarray) -> np.ndarray:
+        """A itself, or a copy when it may be (a view of) a layer's reused buffer.
+
+        Layers reuse output buffers inside a model (``reuse_output``); the model's own output
+        must survive the next forward. It normally comes fresh from the last layer; one that
+        passes its input through (Flatten, in-place ReLU, Dropout in eval mode) gets copied.
+        """
+        buffers = [b for layer in self.layers for b in getattr(layer, "_workspace", {}).values()]
+        if A.base is not None or any(np.may_share_memory(A, b) for b in buffers):
+            return A.copy()
         return A
 
     __call__ = forward
