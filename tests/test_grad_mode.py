@@ -91,11 +91,16 @@ def test_a_model_ending_in_a_pass_through_layer_returns_its_own_array(
     from scratchcnn.layers import Flatten, MaxPool2d, ReLU
     from scratchcnn.model import Sequential
 
-    model = Sequential([Conv2d(1, 2, 3), ReLU(inplace=True), MaxPool2d(2), Flatten()], loss="mse")
+    import contextlib
+
     X1, X2 = rng.random((2, 3, 1, 6, 6)).astype(np.float32)
-    for context in (no_grad, lambda: __import__("contextlib").nullcontext()):
-        with context():
-            first = model.forward(X1)
-            kept = first.copy()
-            model.forward(X2)
-        np.testing.assert_array_equal(first, kept)
+    pooled = [Conv2d(1, 2, 3), ReLU(inplace=True), MaxPool2d(2), Flatten()]
+    convolved = [Conv2d(1, 2, 3), Conv2d(2, 2, 3), ReLU(inplace=True)]  # ends on a reused buffer
+    for layers in (pooled, convolved):
+        model = Sequential(layers, loss="mse")
+        for context in (no_grad, contextlib.nullcontext):
+            with context():
+                first = model.forward(X1)
+                kept = first.copy()
+                model.forward(X2)
+            np.testing.assert_array_equal(first, kept)
