@@ -88,10 +88,10 @@ def test_reused_conv_output_gives_the_same_values(rng: np.random.Generator) -> N
 def test_a_model_ending_in_a_pass_through_layer_returns_its_own_array(
     rng: np.random.Generator,
 ) -> None:
+    import contextlib
+
     from scratchcnn.layers import Flatten, MaxPool2d, ReLU
     from scratchcnn.model import Sequential
-
-    import contextlib
 
     X1, X2 = rng.random((2, 3, 1, 6, 6)).astype(np.float32)
     pooled = [Conv2d(1, 2, 3), ReLU(inplace=True), MaxPool2d(2), Flatten()]
