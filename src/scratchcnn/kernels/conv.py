@@ -9,7 +9,9 @@ dW = dY @ cols.T, db = dY summed over positions, dX = col2im(W.T @ dY), then unp
 ``workspace`` is an optional dict owned by the caller (a layer); large scratch arrays are
 kept there by name and reused while shapes and dtypes repeat, which saves the allocation and
 page faults of ~10 MB buffers on every training step. Arrays that are returned are never
-workspace buffers, except ``cols``, which only the caller's cache holds.
+workspace buffers, except ``cols``, which only the caller's cache holds, and Y when the
+caller asks for ``reuse_output`` (a layer inside a Sequential, whose output is consumed
+before its next forward).
 """
 
 from __future__ import annotations
