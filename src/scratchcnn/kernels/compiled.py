@@ -103,9 +103,21 @@ def _max_pool2d_backward_loop(dA, argmax, KH, KW, SH, SW, PH, PW, dX, zero):  # 
 
 
 def _relu_backward_loop(A, dA, dX, zero):  # pragma: no cover
-    """dX = dA where A > 0, else 0, over flat arrays."""
+    """dX = dA where A > 0, else 0, over flat arrays; dX must not be dA (see below)."""
     for i in prange(A.shape[0]):
         dX[i] = dA[i] if A[i] > 0 else zero
+
+
+def _relu_backward_inplace_loop(A, dA, zero):  # pragma: no cover
+    """dA = 0 where not A > 0, over flat arrays, in place.
+
+    A separate loop for the in-place case: with dX aliasing dA, LLVM's runtime alias check
+    fails and ``_relu_backward_loop`` falls back to a scalar, branching loop (measured 10x
+    slower: 13 ms instead of 1.2 ms for 4M floats). A masked store has no such dependency.
+    """
+    for i in prange(A.shape[0]):
+        if not A[i] > 0:
+            dA[i] = zero
 
 
 def _conv2d_direct_forward_loop(Xp, W, b, SH, SW, DH, DW, Y):  # pragma: no cover
@@ -167,6 +179,7 @@ _LOOPS = {
     "max_pool2d_forward": _max_pool2d_forward_loop,
     "max_pool2d_backward": _max_pool2d_backward_loop,
     "relu_backward": _relu_backward_loop,
+    "relu_backward_inplace": _relu_backward_inplace_loop,
     "conv2d_direct_forward": _conv2d_direct_forward_loop,
     "col2im2d": _col2im2d_loop,
 }
@@ -259,7 +272,10 @@ def relu_backward(A: np.ndarray, dA: np.ndarray, in_place: bool = False) -> np.n
     if dX.strides != A.strides:
         return None
     flat = [a.transpose(order).reshape(-1) for a in (A, dA, dX)]
-    _jit().relu_backward(*flat, A.dtype.type(0))
+    if dX is dA:
+        _jit().relu_backward_inplace(flat[0], flat[1], A.dtype.type(0))
+    else:
+        _jit().relu_backward(*flat, A.dtype.type(0))
     return dX
 
 
