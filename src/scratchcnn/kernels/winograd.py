@@ -1,0 +1,308 @@
+"""Winograd convolution F(m x m, 3 x 3): 3x3, stride-1 convolutions with fewer multiplications.
+
+A direct 3x3 convolution spends 9 multiply-adds per output pixel, input channel and output
+channel. Winograd's minimal filtering computes an m x m tile of outputs from an
+(m + 2) x (m + 2) input window as ``Y = A^T [(G W G^T) * (B^T d B)] A``: the kernel and the
+window are transformed, multiplied point by point, and transformed back. Summed over input
+channels, the pointwise products become ``alpha² = (m + 2)²`` matrix products
+``M[p] = U[p] @ V[p]`` of (C_out x C_in) by (C_in x tiles). For m = 4 that is 36 products
+for 16 outputs instead of 144: 4x fewer multiplications (m = 2: 2.25x).
+
+How it is made fast here (the course notebooks end on this question):
+
+- **Fused, in cache.** The work is cut into blocks of a few tiles and a few dozen samples;
+  each block is transformed, multiplied and transformed back while it sits in the L2 cache, so
+  nothing as large as an im2col (9x the input) is ever written to memory. Training keeps
+  only the padded input for the backward pass.
+- **Small products near the machine's peak.** The blocks' matrix products are stacked into
+  one ``np.matmul`` call per block; OpenBLAS runs such cache-resident (32-64)² products at
+  80-95% of a core's float32 peak, where the long, thin im2col products ran at 40-70%.
+- **Both cores.** Blocks of different samples write disjoint memory, so they are handed to
+  two threads (Numba loops release the GIL, so does OpenBLAS); the split and the order in
+  which partial weight gradients are summed do not depend on the thread count, so neither
+  does the result.
+- **The exact gradient.** The backward pass runs the adjoint of every transform (dM from dY,
+  dV = U^T dM, dX from dV; dU = sum dM V^T, dW = G^T dU G), so it is the gradient of the
+  forward computation, not an approximation of it.
+
+Accuracy: the transforms scale values by up to 8 (m = 4), so float32 results carry a few times
+more rounding error than the im2col product (tested bound: ``FLOAT32_TOLERANCE`` times the sum
+of |w x| per output); float64 results match PyTorch to ~1e-13.
+
+Arrays are batch-last: Xp (C_in, H, W, N), already padded (any padding mode), gives
+Y (C_out, H - 2, W - 2, N); W is (C_out, C_in, 3, 3).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import NamedTuple
+
+import numpy as np
+
+from scratchcnn.kernels.winograd_transforms import transforms
+
+# Lavin & Gray's F(2x2, 3x3) and F(4x4, 3x3) (interpolation points 0, +-1, +-2, infinity).
+_MATRICES = {
+    2: (
+        [[1, 1, 1, 0], [0, 1, -1, -1]],  # AT (m x alpha)
+        [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],  # G (alpha x 3)
+        [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],  # BT (alpha x alpha)
+    ),
+    4: (
+        [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+        [
+            [1 / 4, 0, 0],
+            [-1 / 6, -1 / 6, -1 / 6],
+            [-1 / 6, 1 / 6, -1 / 6],
+            [1 / 24, 1 / 12, 1 / 6],
+            [1 / 24, -1 / 12, 1 / 6],
+            [0, 0, 1],
+        ],
+        [
+            [4, 0, -5, 0, 1, 0],
+            [0, -4, -4, 1, 1, 0],
+            [0, 4, -4, -1, 1, 0],
+            [0, -2, -1, 2, 1, 0],
+            [0, 2, -1, -2, 1, 0],
+            [0, 4, 0, -5, 0, 1],
+        ],
+    ),
+}
+TILE_SIZES = tuple(_MATRICES)
+# The switch ``kernels/conv.py`` reads (tests and benchmarks flip it to compare with im2col).
+ENABLED: bool = True
+DEFAULT_TILE = 4
+# Max |error| / sum over (c, i, j) of |W x| per output, float32, m = 4 (measured ~1e-6).
+FLOAT32_TOLERANCE = 2e-5
+
+# Columns (tiles x samples) per block and the samples per block: enough columns for the
+# small products to run near peak, few enough that a block's V and M stay in L2.
+BLOCK_COLUMNS = 256
+BLOCK_SAMPLES = 128
+BLOCK_BYTES = 1 << 20
+
+
+class Matrices(NamedTuple):
+    """The transform matrices of F(m x m, 3 x 3) in one dtype."""
+
+    m: int
+    AT: np.ndarray  # (m, alpha)
+    G: np.ndarray  # (alpha, 3)
+    BT: np.ndarray  # (alpha, alpha)
+
+
+@cache
+def matrices(m: int, dtype: type = np.float64) -> Matrices:
+    """AT, G and BT of F(m x m, 3 x 3) for m in ``TILE_SIZES``, as ``dtype`` arrays."""
+    if m not in _MATRICES:
+        raise ValueError(f"winograd: tile size m must be one of {TILE_SIZES}, but got {m}")
+    AT, G, BT = (np.array(x, dtype=np.float64).astype(dtype) for x in _MATRICES[m])
+    for x in (AT, G, BT):
+        x.setflags(write=False)
+    return Matrices(m, AT, G, BT)
+
+
+def applies(W: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...], groups: int) -> bool:
+    """Whether a convolution is one Winograd F(m, 3x3) computes: 2-D 3x3, stride 1, no groups."""
+    return (
+        W.ndim == 4
+        and W.shape[2:] == (3, 3)
+        and tuple(stride) == (1, 1)
+        and tuple(dilation) == (1, 1)
+        and groups == 1
+        and W.dtype in (np.float32, np.float64)
+    )
+
+
+def kernel_transform(W: np.ndarray, mats: Matrices) -> np.ndarray:
+    """U (alpha², C_out, C_in) = G W G^T for W (C_out, C_in, 3, 3)."""
+    alpha = mats.G.shape[0]
+    U = np.einsum("ai,ocij,bj->aboc", mats.G, W, mats.G, optimize=True)
+    return np.ascontiguousarray(U.reshape(alpha * alpha, W.shape[0], W.shape[1]))
+
+
+def kernel_transform_adjoint(dU: np.ndarray, mats: Matrices) -> np.ndarray:
+    """dW (C_out, C_in, 3, 3) = G^T dU G, the adjoint of :func:`kernel_transform`."""
+    alpha = mats.G.shape[0]
+    dU4 = dU.reshape(alpha, alpha, *dU.shape[1:])
+    return np.einsum("ai,aboc,bj->ocij", mats.G, dU4, mats.G, optimize=True)
+
+
+class Block(NamedTuple):
+    """Tiles ``tw0 .. tw0 + ntiles - 1`` of tile row ``th``, samples ``n0 .. n0 + nn - 1``."""
+
+    th: int
+    tw0: int
+    ntiles: int
+    n0: int
+    nn: int
+
+
+def plan_blocks(
+    out_size: tuple[int, int], N: int, channels: int, m: int, itemsize: int
+) -> list[list[Block]]:
+    """Blocks covering every output tile and sample, grouped by sample range.
+
+    Each group (one range of samples) writes memory no other group touches, so groups can
+    run on different threads; within a group blocks run in order. The plan depends only on
+    the shapes, never on the thread count.
+    """
+    alpha = m + 2
+    n_rows, n_cols = -(-out_size[0] // m), -(-out_size[1] // m)
+    nn = min(N, BLOCK_SAMPLES)
+    per_column = alpha * alpha * channels * itemsize  # bytes of V (or M) per column
+    columns = max(nn, min(BLOCK_COLUMNS, BLOCK_BYTES // max(1, per_column)))
+    ntiles = max(1, min(n_cols, columns // nn))
+    groups = []
+    for n0 in range(0, N, nn):
+        count = min(nn, N - n0)
+        groups.append(
+            [
+                Block(th, tw0, min(ntiles, n_cols - tw0), n0, count)
+                for th in range(n_rows)
+                for tw0 in range(0, n_cols, ntiles)
+            ]
+        )
+    return groups
+
+
+# -- threads ----------------------------------------------------------------------------------
+def _thread_count() -> int:
+    """Threads for the block groups: SCRATCHCNN_NUM_THREADS, else the CPUs this process may use."""
+    text = os.environ.get("SCRATCHCNN_NUM_THREADS", "")
+    if text.strip().isdigit() and int(text) > 0:
+        return int(text)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@cache
+def _pool(threads: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scratchcnn-winograd")
+
+
+def _run_groups(work, groups: list[list[Block]]) -> list:
+    """``work(group)`` for every group, on up to ``_thread_count()`` threads; results in order."""
+    threads = min(_thread_count(), len(groups))
+    if threads <= 1:
+        return [work(group) for group in groups]
+    return list(_pool(threads).map(work, groups))
+
+
+# -- forward and backward -------------------------------------------------------------------
+def _scratch(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    return np.empty(shape, dtype=dtype)
+
+
+def winograd_forward(
+    Xp: np.ndarray,
+    W: np.ndarray,
+    b: np.ndarray | None,
+    out: np.ndarray | None = None,
+    m: int = DEFAULT_TILE,
+    use_compiled: bool | None = None,
+) -> np.ndarray:
+    """Y (C_out, H-2, W-2, N) = 3x3 valid cross-correlation of Xp (C_in, H, W, N) with W, + b."""
+    C_in, H, Wd, N = Xp.shape
+    C_out = W.shape[0]
+    dtype = Xp.dtype
+    mats = matrices(m, dtype.type)
+    alpha = m + 2
+    out_size = (H - 2, Wd - 2)
+    Y = np.empty((C_out, *out_size, N), dtype=dtype) if out is None else out
+    if Y.size == 0:
+        return Y
+    Xp = np.ascontiguousarray(Xp)
+    U = kernel_transform(W.astype(dtype, copy=False), mats)
+    bias = np.zeros(C_out, dtype=dtype) if b is None else np.ascontiguousarray(b, dtype=dtype)
+    ops = transforms(m, use_compiled)
+    groups = plan_blocks(out_size, N, max(C_in, C_out), m, dtype.itemsize)
+
+    def work(group: list[Block]) -> None:
+        widest = max(blk.ntiles * blk.nn for blk in group)
+        V_full = _scratch((alpha * alpha, C_in, widest), dtype)
+        M_full = _scratch((alpha * alpha, C_out, widest), dtype)
+        in_tmp = _scratch((alpha, alpha, group[0].nn), dtype)
+        out_tmp = _scratch((m, alpha, group[0].nn), dtype)
+        for blk in group:
+            cols = blk.ntiles * blk.nn
+            V, M = V_full[:, :, :cols], M_full[:, :, :cols]
+            ops.input_transform(Xp, mats.BT, m, blk.th, blk.tw0, blk.ntiles, blk.n0, V, in_tmp)
+            np.matmul(U, V, out=M)
+            ops.output_transform(
+                M, mats.AT, bias, m, blk.th, blk.tw0, blk.ntiles, blk.n0, Y, out_tmp
+            )
+
+    _run_groups(work, groups)
+    return Y
+
+
+def winograd_backward(
+    dY: np.ndarray,
+    Xp: np.ndarray,
+    W: np.ndarray,
+    compute_dx: bool = True,
+    m: int = DEFAULT_TILE,
+    use_compiled: bool | None = None,
+) -> tuple[np.ndarray | None, np.ndarray]:
+    """(dXp, dW) of sum(Y * dY) for Y = :func:`winograd_forward` (Xp, W); dXp None if not asked.
+
+    dY is (C_out, H-2, W-2, N), Xp (C_in, H, W, N) the padded input of the forward pass;
+    dXp has Xp's shape (the caller takes the padding's adjoint).
+    """
+    C_in, H, Wd, N = Xp.shape
+    C_out = W.shape[0]
+    dtype = Xp.dtype
+    mats = matrices(m, dtype.type)
+    alpha = m + 2
+    out_size = (H - 2, Wd - 2)
+    dXp = np.zeros(Xp.shape, dtype=dtype) if compute_dx else None
+    if dY.size == 0:
+        return dXp, np.zeros(W.shape, dtype=dtype)
+    dY = np.ascontiguousarray(dY, dtype=dtype)
+    Xp = np.ascontiguousarray(Xp)
+    U = kernel_transform(W.astype(dtype, copy=False), mats)
+    UT = np.ascontiguousarray(U.transpose(0, 2, 1)) if compute_dx else None
+    ops = transforms(m, use_compiled)
+    groups = plan_blocks(out_size, N, max(C_in, C_out), m, dtype.itemsize)
+
+    def work(group: list[Block]) -> np.ndarray:
+        widest = max(blk.ntiles * blk.nn for blk in group)
+        V_full = _scratch((alpha * alpha, C_in, widest), dtype)
+        dM_full = _scratch((alpha * alpha, C_out, widest), dtype)
+        dV_full = _scratch((alpha * alpha, C_in, widest), dtype) if compute_dx else None
+        in_tmp = _scratch((alpha, alpha, group[0].nn), dtype)
+        out_tmp = _scratch((alpha, m, group[0].nn), dtype)
+        dU = np.zeros((alpha * alpha, C_out, C_in), dtype=dtype)
+        dU_block = np.empty_like(dU)
+        for blk in group:
+            cols = blk.ntiles * blk.nn
+            V, dM = V_full[:, :, :cols], dM_full[:, :, :cols]
+            where = (m, blk.th, blk.tw0, blk.ntiles, blk.n0)
+            ops.input_transform(Xp, mats.BT, *where, V, in_tmp)
+            ops.output_transform_adjoint(dY, mats.AT, *where, dM, out_tmp)
+            np.matmul(dM, V.transpose(0, 2, 1), out=dU_block)
+            dU += dU_block
+            if compute_dx:
+                dV = dV_full[:, :, :cols]
+                np.matmul(UT, dM, out=dV)
+                ops.input_transform_adjoint(dV, mats.BT, *where, dXp, in_tmp)
+        return dU
+
+    partials = _run_groups(work, groups)
+    dU = partials[0]
+    for partial in partials[1:]:  # a fixed order, whatever the thread count
+        dU += partial
+    return dXp, kernel_transform_adjoint(dU, mats).astype(dtype, copy=False)
+
+
+def flops(C_in: int, C_out: int, out_size: tuple[int, int], N: int, m: int = DEFAULT_TILE) -> int:
+    """Multiply-add FLOPs of the pointwise products of one forward (2 per multiply-add)."""
+    tiles = math.ceil(out_size[0] / m) * math.ceil(out_size[1] / m) * N
+    return 2 * (m + 2) ** 2 * C_in * C_out * tiles
