@@ -50,10 +50,10 @@ def test_one_dimensional_minimal_filtering_is_correlation(m: int) -> None:
     ],
 )
 def test_forward_and_backward_equal_torch(use_compiled: bool, m: int, shape, rng) -> None:
-    C, O, H, W_, N = shape
+    C, C_out, H, W_, N = shape
     Xp = rng.standard_normal((C, H, W_, N))
-    W = rng.standard_normal((O, C, 3, 3))
-    b = rng.standard_normal(O)
+    W = rng.standard_normal((C_out, C, 3, 3))
+    b = rng.standard_normal(C_out)
     Y = winograd.winograd_forward(Xp, W, b, m=m, use_compiled=use_compiled)
     dY = rng.standard_normal(Y.shape)
     Y_ref, dX_ref, dW_ref = _torch_conv(Xp, W, b, dY)
@@ -99,9 +99,9 @@ def test_compiled_transforms_equal_numpy_twin(rng) -> None:
 
 def test_float32_error_is_bounded(use_compiled: bool, rng) -> None:
     """float32 error <= FLOAT32_TOLERANCE x sum |w x| per output, against float64."""
-    C, O, H, N = 32, 16, 18, 8
+    C, C_out, H, N = 32, 16, 18, 8
     Xp = rng.standard_normal((C, H, H, N)).astype(np.float32)
-    W = (rng.standard_normal((O, C, 3, 3)) / 10).astype(np.float32)
+    W = (rng.standard_normal((C_out, C, 3, 3)) / 10).astype(np.float32)
     Y = winograd.winograd_forward(Xp, W, None, use_compiled=use_compiled)
     assert Y.dtype == np.float32
     Y64, _, _ = _torch_conv(Xp.astype(np.float64), W.astype(np.float64), None, np.zeros(Y.shape))
