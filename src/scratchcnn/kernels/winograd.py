@@ -38,6 +38,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from functools import cache
 from typing import NamedTuple
 
@@ -142,14 +143,28 @@ class Block(NamedTuple):
     nn: int
 
 
+# Tile rows are cut into at most this many bands, so that two threads have work even when
+# the whole batch is one sample block. A fixed number: the plan never depends on the threads.
+MAX_BANDS = 4
+
+
+class Group(NamedTuple):
+    """Blocks one thread runs in order; groups of one ``phase`` may run at the same time."""
+
+    phase: int
+    blocks: list[Block]
+
+
 def plan_blocks(
     out_size: tuple[int, int], N: int, channels: int, m: int, itemsize: int
-) -> list[list[Block]]:
-    """Blocks covering every output tile and sample, grouped by sample range.
+) -> list[Group]:
+    """Blocks covering every output tile and sample, grouped by sample range and band of rows.
 
-    Each group (one range of samples) writes memory no other group touches, so groups can
-    run on different threads; within a group blocks run in order. The plan depends only on
-    the shapes, never on the thread count.
+    Output tiles never overlap, but input windows of neighbouring tile rows share 2 rows, so
+    in the backward pass two bands next to each other must not add into dX at the same time:
+    even bands are phase 0, odd bands phase 1 (bands hold at least one tile row, so bands of
+    one phase are 4+ rows apart). The plan depends only on the shapes, never on the thread
+    count, and so neither does the order of any sum.
     """
     alpha = m + 2
     n_rows, n_cols = -(-out_size[0] // m), -(-out_size[1] // m)
@@ -157,16 +172,18 @@ def plan_blocks(
     per_column = alpha * alpha * channels * itemsize  # bytes of V (or M) per column
     columns = max(nn, min(BLOCK_COLUMNS, BLOCK_BYTES // max(1, per_column)))
     ntiles = max(1, min(n_cols, columns // nn))
+    n_bands = min(MAX_BANDS, n_rows)
+    edges = [round(i * n_rows / n_bands) for i in range(n_bands + 1)]
     groups = []
     for n0 in range(0, N, nn):
         count = min(nn, N - n0)
-        groups.append(
-            [
+        for band in range(n_bands):
+            blocks = [
                 Block(th, tw0, min(ntiles, n_cols - tw0), n0, count)
-                for th in range(n_rows)
+                for th in range(edges[band], edges[band + 1])
                 for tw0 in range(0, n_cols, ntiles)
             ]
-        )
+            groups.append(Group(band % 2, blocks))
     return groups
 
 
@@ -187,12 +204,37 @@ def _pool(threads: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scratchcnn-winograd")
 
 
-def _run_groups(work, groups: list[list[Block]]) -> list:
-    """``work(group)`` for every group, on up to ``_thread_count()`` threads; results in order."""
-    threads = min(_thread_count(), len(groups))
-    if threads <= 1:
-        return [work(group) for group in groups]
-    return list(_pool(threads).map(work, groups))
+@cache
+def _blas_controller():
+    """threadpoolctl's controller (made once: finding the libraries takes milliseconds)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return None
+    return ThreadpoolController()
+
+
+def _run_groups(work, groups: list[Group], threads: int | None = None) -> list:
+    """``work(blocks)`` for every group, phase by phase, on up to ``threads`` threads.
+
+    Returns the results in the groups' order. While the threads run, BLAS is held to one
+    thread each (the block products are small; OpenBLAS's own threads would only wait).
+    """
+    threads = _thread_count() if threads is None else threads
+    results: list = [None] * len(groups)
+    if threads <= 1 or len(groups) <= 1:
+        for i, group in enumerate(groups):
+            results[i] = work(group.blocks)
+        return results
+    controller = _blas_controller()
+    limit = controller.limit(limits=1, user_api="blas") if controller else nullcontext()
+    with limit:
+        for phase in sorted({group.phase for group in groups}):
+            index = [i for i, group in enumerate(groups) if group.phase == phase]
+            pool = _pool(min(threads, len(index)))
+            for i, result in zip(index, pool.map(lambda i: work(groups[i].blocks), index)):
+                results[i] = result
+    return results
 
 
 # -- forward and backward -------------------------------------------------------------------
@@ -225,6 +267,8 @@ def winograd_forward(
     groups = plan_blocks(out_size, N, max(C_in, C_out), m, dtype.itemsize)
 
     def work(group: list[Block]) -> None:
+        if not group:
+            return
         widest = max(blk.ntiles * blk.nn for blk in group)
         V_full = _scratch((alpha * alpha, C_in, widest), dtype)
         M_full = _scratch((alpha * alpha, C_out, widest), dtype)
@@ -239,7 +283,7 @@ def winograd_forward(
                 M, mats.AT, bias, m, blk.th, blk.tw0, blk.ntiles, blk.n0, Y, out_tmp
             )
 
-    _run_groups(work, groups)
+    _run_groups(work, [group._replace(phase=0) for group in groups])  # outputs are disjoint
     return Y
 
 
@@ -273,6 +317,8 @@ def winograd_backward(
     groups = plan_blocks(out_size, N, max(C_in, C_out), m, dtype.itemsize)
 
     def work(group: list[Block]) -> np.ndarray:
+        if not group:
+            return np.zeros((alpha * alpha, C_out, C_in), dtype=dtype)
         widest = max(blk.ntiles * blk.nn for blk in group)
         V_full = _scratch((alpha * alpha, C_in, widest), dtype)
         dM_full = _scratch((alpha * alpha, C_out, widest), dtype)
