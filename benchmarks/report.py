@@ -92,6 +92,8 @@ def busy_warning(meta: dict[str, Any]) -> str | None:
 
     At the start the benchmark itself adds nothing yet; at the end its own threads count.
     """
+    if meta.get("busy"):  # the burner is the point of the run
+        return None
     start, end = meta.get("load_average_start"), meta.get("load_average_end")
     threads = meta.get("threads") or 1
     busy = (start and start[0] > 1.0) or (end and end[0] > threads + 1.0)
@@ -126,6 +128,11 @@ def console_table(results: dict[str, Any]) -> str:
     )
     meta = results["meta"]
     out.append(
+        f"CPU: {meta['cpu']}; vector extensions: {meta.get('vector_extensions', 'unknown')};"
+        f" BLAS: {meta['blas']}"
+        + ("; BUSY mode (a burner on the last core)" if meta.get("busy") else "")
+    )
+    out.append(
         f"load average (1, 5, 15 min): {meta.get('load_average_start')} at the start, "
         f"{meta.get('load_average_end')} at the end, on {meta['logical_cpus']} logical CPUs"
     )
@@ -156,6 +163,8 @@ def markdown(results: dict[str, Any]) -> str:
         "| machine | |",
         "| --- | --- |",
         f"| CPU | {meta['cpu']} ({meta['logical_cpus']} logical CPUs) |",
+        f"| vector extensions | {meta.get('vector_extensions', 'unknown')} |",
+        f"| busy mode | {'a CPU burner held the last core' if meta.get('busy') else 'off'} |",
         f"| threads | {meta['threads']} (both libraries) |",
         f"| load average (1, 5, 15 min) | {meta.get('load_average_start')} at the start, "
         f"{meta.get('load_average_end')} at the end |",

@@ -11,6 +11,7 @@ smoke run of a few seconds per model.
 from __future__ import annotations
 
 import argparse
+import atexit
 import copy
 import datetime
 import gc
@@ -29,6 +30,7 @@ import report
 HERE = Path(__file__).resolve().parent
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+    "SCRATCHCNN_NUM_THREADS",
 )  # fmt: skip
 
 
@@ -55,6 +57,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke run: few steps and rounds")
     parser.add_argument("--skip-memory", action="store_true", help="no peak-memory processes")
     parser.add_argument("--skip-notebook", action="store_true", help="no notebook-loop baseline")
+    parser.add_argument(
+        "--busy", action="store_true",
+        help="run a CPU burner on the last core meanwhile (a machine where another process "
+        "holds a core); compare its ratios with an idle run's",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     args.models = [name.strip() for name in args.models.split(",") if name.strip()]
     unknown = [name for name in args.models if name not in MODELS]
@@ -78,6 +85,8 @@ def set_thread_variables(argv: list[str] | None) -> None:
     known, _ = parser.parse_known_args(argv)
     for name in THREAD_VARIABLES:
         os.environ[name] = str(max(1, known.threads))
+    # scratchcnn's own default, which `import scratchcnn` sets only before NumPy is loaded
+    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 
 def limit_threads(threads: int) -> dict[str, Any]:
@@ -101,6 +110,28 @@ def limit_numba_threads(threads: int) -> None:
     numba = sys.modules.get("numba")
     if numba is not None:
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+
+
+def start_burner() -> subprocess.Popen:
+    """A process spinning on the last CPU until this one exits (``--busy``)."""
+    last = max(os.sched_getaffinity(0))
+    code = f"import os; os.sched_setaffinity(0, {{{last}}})\nwhile True: pass"
+    burner = subprocess.Popen([sys.executable, "-c", code])
+    atexit.register(burner.kill)
+    return burner
+
+
+def vector_extensions() -> str:
+    """The CPU's SIMD extensions that matter for float32 kernels, from /proc/cpuinfo."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo
+                          if line.startswith("flags")), [])
+    except OSError:
+        return "unknown"
+    wanted = ("avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_bf16", "amx_tile")
+    found = [flag for flag in wanted if flag in flags]
+    return " ".join(found) if found else "none of AVX2/AVX-512"
 
 
 def machine_info(args: argparse.Namespace) -> dict[str, Any]:
@@ -138,7 +169,9 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "command": command,
         "cpu": cpu,
+        "vector_extensions": vector_extensions(),
         "logical_cpus": os.cpu_count(),
+        "busy": bool(args.busy),
         "threads": args.threads,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -393,6 +426,8 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, str]]:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     set_thread_variables(argv)
     args = parse_args(argv)
+    if args.busy:
+        start_burner()
     threads = limit_threads(args.threads)
     from flops import matmul_gflops, torch_matmul_gflops
 

@@ -1,5 +1,11 @@
 """scratchcnn: convolutional neural networks from scratch on NumPy, checked against PyTorch."""
 
+from scratchcnn import _environment
+
+_environment.apply_defaults()  # before NumPy loads (see _environment.py)
+
+# ruff: noqa: E402
+
 from scratchcnn.grad_mode import is_grad_enabled, no_grad
 from scratchcnn.random import manual_seed
 

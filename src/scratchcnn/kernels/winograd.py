@@ -232,7 +232,8 @@ def _run_groups(work, groups: list[Group], threads: int | None = None) -> list:
         for phase in sorted({group.phase for group in groups}):
             index = [i for i, group in enumerate(groups) if group.phase == phase]
             pool = _pool(min(threads, len(index)))
-            for i, result in zip(index, pool.map(lambda i: work(groups[i].blocks), index)):
+            done = pool.map(lambda i: work(groups[i].blocks), index)
+            for i, result in zip(index, done, strict=True):
                 results[i] = result
     return results
 
