@@ -134,3 +134,17 @@ def check_finite(X: np.ndarray, owner: str, name: str = "input") -> None:
     if not np.all(np.isfinite(X)):
         bad = "NaN" if np.isnan(X).any() else "infinity"
         raise ValueError(f"{owner}: {name} contains {bad}; expected finite values")
+
+
+def check_initializer(initializer: Any, owner: str, uses_bias: bool = True) -> Any:
+    """Return ``initializer`` after checking it is None or has callable ``W`` (and ``B``)."""
+    needed = ("W", "B") if uses_bias else ("W",)
+    if initializer is not None and not all(
+        callable(getattr(initializer, name, None)) for name in needed
+    ):
+        methods = " and ".join(f"{name}()" for name in needed)
+        raise TypeError(
+            f"{owner}: initializer must be None or an object with {methods} methods (such as "
+            f"scratchcnn.initializers.HeInitializer()), but got {initializer!r}"
+        )
+    return initializer
