@@ -139,6 +139,11 @@ def check_finite(X: np.ndarray, owner: str, name: str = "input") -> None:
 def check_initializer(initializer: Any, owner: str, uses_bias: bool = True) -> Any:
     """Return ``initializer`` after checking it is None or has callable ``W`` (and ``B``)."""
     needed = ("W", "B") if uses_bias else ("W",)
+    if isinstance(initializer, type):
+        raise TypeError(
+            f"{owner}: initializer must be an initializer object, but got the class "
+            f"{initializer.__name__}; pass an instance such as {initializer.__name__}()"
+        )
     if initializer is not None and not all(
         callable(getattr(initializer, name, None)) for name in needed
     ):
