@@ -4,9 +4,10 @@
 and ``mse.py`` one loss each, ``registry.py`` the lookup by name for models and saved files.
 """
 
-from scratchcnn.losses.base import REDUCTIONS, Loss
+from scratchcnn.losses.base import REDUCTIONS, Loss, batch_total
 from scratchcnn.losses.cross_entropy import SoftmaxCrossEntropy
 from scratchcnn.losses.mse import MSE
 from scratchcnn.losses.registry import LOSSES, make_loss
 
-__all__ = ["LOSSES", "MSE", "REDUCTIONS", "Loss", "SoftmaxCrossEntropy", "make_loss"]
+__all__ = ["LOSSES", "MSE", "REDUCTIONS", "Loss", "SoftmaxCrossEntropy", "batch_total",
+           "make_loss"]

@@ -107,6 +107,15 @@ class Loss:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
+def batch_total(loss: Any, value: float, n: int) -> float:
+    """A batch's loss summed over its ``n`` samples: ``value * n`` for a mean, ``value`` for 'sum'.
+
+    Models add these up over an epoch and divide by the samples seen, so an epoch's loss is
+    the mean loss per sample whatever the reduction.
+    """
+    return value if getattr(loss, "reduction", "mean") == "sum" else value * n
+
+
 def as_dtype(labels: np.ndarray, dtype: np.dtype, owner: str, name: str) -> np.ndarray:
     """Numeric ``labels`` in ``dtype`` (no float64 detour for integers), checked finite."""
     if labels.dtype.kind not in "iubf":

@@ -95,6 +95,11 @@ class Sequential(TrainingMixin):
                     f"Sequential: {name} must be a name or an object with "
                     f"{' and '.join(needed)}(), but got {obj!r}"
                 )
+        if getattr(self.loss, "reduction", "mean") == "none":
+            raise ValueError(
+                f"Sequential: the loss {self.loss!r} returns one value per sample, but training "
+                "and evaluation need one number per batch; use reduction='mean' or 'sum'"
+            )
         if type(layers[-1]).__name__ == "Softmax" and isinstance(
             self.loss, _losses.SoftmaxCrossEntropy
         ):
@@ -382,7 +387,9 @@ class Sequential(TrainingMixin):
                 totals["infinite"] = True
                 outputs, yb = outputs[finite], yb[finite]  # the others count as wrong
             if outputs.shape[0]:
-                totals["loss"] += self.loss.forward(outputs, yb) * outputs.shape[0]
+                totals["loss"] += _losses.batch_total(
+                    self.loss, self.loss.forward(outputs, yb), outputs.shape[0]
+                )
             c = n_correct(outputs, yb)
             totals["correct"] = (
                 None if c is None or totals["correct"] is None else (totals["correct"] + c)
@@ -426,11 +433,9 @@ class Sequential(TrainingMixin):
         return {
             "format": archive.FORMAT_NAME,
             "format_version": archive.FORMAT_VERSION,
-            "layers": [
-                {"class": type(layer).__name__, "config": layer.get_config()}
-                for layer in self.layers
-            ],
+            "layers": [archive.layer_spec(layer) for layer in self.layers],
             "loss": archive.loss_name(self.loss),
+            "loss_config": self.loss.get_config() if hasattr(self.loss, "get_config") else {},
             "optimizer": {
                 "name": archive.optimizer_name(self.optimizer),
                 "config": self.optimizer.get_config(),
