@@ -138,3 +138,12 @@ def test_trainable_must_be_a_bool():
     with pytest.raises(TypeError, match=r"Dense\(in_features=3, out_features=2\): trainable must "
                        r"be True or False, but got 0"):
         Dense(3, 2).trainable = 0
+
+
+def test_summary_counts_frozen_parameters_as_non_trainable():
+    model = small_net(SGD())
+    model.layers[0].trainable = False
+    text = model.summary((2, 6, 6))
+    conv = model.layers[0].num_params()
+    assert f"Trainable params: {model.num_params() - conv:,}" in text
+    assert f"Non-trainable params: {conv + 6:,}" in text  # + BatchNorm's running statistics

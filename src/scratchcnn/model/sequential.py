@@ -419,8 +419,10 @@ class Sequential(TrainingMixin):
             (f"{name} ({type(layer).__name__})", format_shape(shape), layer.num_params())
             for name, layer, shape in zip(names, self.layers, shapes, strict=True)
         ]
-        trainable = self.num_params()
-        non_trainable = sum(int(b.size) for b in self.buffers().values())
+        # frozen layers' parameters count as non-trainable, as in Keras
+        trainable = sum(layer.num_params() for layer in self.layers if layer.trainable)
+        non_trainable = self.num_params() - trainable
+        non_trainable += sum(int(b.size) for b in self.buffers().values())
         return format_summary(rows, trainable, non_trainable)
 
     def print_summary(self, input_shape: Sequence[int]) -> None:
