@@ -147,3 +147,18 @@ def test_summary_counts_frozen_parameters_as_non_trainable():
     conv = model.layers[0].num_params()
     assert f"Trainable params: {model.num_params() - conv:,}" in text
     assert f"Non-trainable params: {conv + 6:,}" in text  # + BatchNorm's running statistics
+
+
+def test_backward_stops_at_the_first_trainable_layer(rng):
+    model = small_net(SGD(lr=0.1))
+    for i in (0, 1):  # a frozen convolutional backbone
+        model.layers[i].trainable = False
+    calls = []
+    original = model.layers[0].backward
+    model.layers[0].backward = lambda dA: calls.append(dA) or original(dA)  # type: ignore[method-assign]
+    before = model.layers[5].W.copy()
+    model.train_step(rng.standard_normal((4, 2, 6, 6)), np.array([0, 1, 2, 0]))
+    assert calls == [] and not np.array_equal(model.layers[5].W, before)
+    model.layers[0].trainable = True  # unfrozen: trained again, and its backward runs
+    model.train_step(rng.standard_normal((4, 2, 6, 6)), np.array([0, 1, 2, 0]))
+    assert len(calls) == 1 and model.layers[0].dW is not None

@@ -111,25 +111,37 @@ class Sequential(TrainingMixin):
             )
         for layer in layers:
             layer._adopt_dtype(self.dtype)
-        # Backward stops at the first layer with parameters: nothing before it needs a gradient,
-        # and that layer may skip its own input gradient (a col2im for a convolution).
-        self._first_trainable = next(
-            (i for i, layer in enumerate(layers) if layer.param_names), len(layers)
-        )
-        # Every output but the last is consumed by the next layer before the next forward,
-        # so those layers may reuse their output buffers (the model's output stays fresh).
-        # Likewise every gradient a layer receives comes from the next layer's backward and
-        # is read by nobody else, so it may be overwritten. The model sets these flags only
-        # while it runs its layers (``forward``, ``backward``), so a layer used alone or in
-        # another model afterwards behaves as a layer of its own.
-        last = len(layers) - 1
-        self._layer_flags = [
-            (i != self._first_trainable, i < last, i < last) for i in range(len(layers))
-        ]
         self._init_training()
         self.training = True  # like a fresh torch.nn.Module; fit and predict set their own modes
 
     # -- plumbing ----------------------------------------------------------------------------
+    @property
+    def _first_trainable(self) -> int:
+        """Where backward stops: the first layer with parameters to train.
+
+        Nothing before it needs a gradient, and it may skip its own input gradient (a col2im
+        for a convolution). Read at each pass, so freezing a backbone (``trainable = False``)
+        also skips its backward.
+        """
+        return next(
+            (i for i, layer in enumerate(self.layers) if layer.param_names and layer.trainable),
+            len(self.layers),
+        )
+
+    @property
+    def _layer_flags(self) -> list[tuple[bool, bool, bool]]:
+        """``(compute_input_grad, reuse_output, overwrite_dA)`` per layer, set during passes.
+
+        Every output but the last is consumed by the next layer before the next forward, so
+        those layers may reuse their output buffers (the model's output stays fresh). Likewise
+        every gradient a layer receives comes from the next layer's backward and is read by
+        nobody else, so it may be overwritten. The model sets these flags only while it runs
+        its layers (``forward``, ``backward``), so a layer used alone or in another model
+        afterwards behaves as a layer of its own.
+        """
+        first, last = self._first_trainable, len(self.layers) - 1
+        return [(i != first, i < last, i < last) for i in range(len(self.layers))]
+
     def __repr__(self) -> str:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
