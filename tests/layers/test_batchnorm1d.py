@@ -139,3 +139,48 @@ def test_bad_arguments():
         BatchNorm1d(3, momentum=-0.5)
     with pytest.raises(TypeError, match="BatchNorm1d: track_running_stats must be a bool"):
         BatchNorm1d(3, track_running_stats="yes")
+
+
+# -- the rest of torch's module inputs for BatchNorm1d (common_modules.py) ----------------------
+@pytest.mark.parametrize("training", [True, False])
+def test_bias_false_matches_torch(rng, training):
+    layer = BatchNorm1d(10, bias=False).train(training)
+    assert layer.params().keys() == {"W"} and layer.num_params() == 10
+    module = torch.nn.BatchNorm1d(10, bias=False, dtype=torch.float64).train(training)
+    with torch.no_grad():
+        layer.W[...] = rng.uniform(0.5, 1.5, 10)
+        module.weight.copy_(torch.tensor(layer.W))
+    X = rng.standard_normal((4, 10))
+    A = layer.forward(X)
+    X_t = torch.tensor(X, requires_grad=True)
+    A_t = module(X_t)
+    assert_close(A, A_t)
+    dA = rng.standard_normal(A.shape)
+    A_t.backward(torch.tensor(dA))
+    assert_close(layer.backward(dA), X_t.grad)
+    assert_close(layer.dW, module.weight.grad)
+    assert repr(layer) == "BatchNorm1d(10, bias=False)"
+    assert BatchNorm1d(**layer.get_config()).params().keys() == {"W"}
+
+
+@pytest.mark.parametrize("momentum", [0.3, None])
+@pytest.mark.parametrize("training", [True, False])
+def test_empty_batch_is_torchs(rng, momentum, training):
+    layer = BatchNorm1d(5, 1e-3, momentum).train(training)
+    module = twin(layer, rng, torch.nn.BatchNorm1d).train(training)
+    X = np.zeros((0, 5, 9))
+    A = layer.forward(X)
+    X_t = torch.tensor(X, requires_grad=True)
+    A_t = module(X_t)
+    assert A.shape == (0, 5, 9)
+    A_t.sum().backward()
+    assert layer.backward(np.zeros((0, 5, 9))).shape == (0, 5, 9)
+    assert_close(layer.running_mean, module.running_mean)
+    assert_close(layer.dW, module.weight.grad)
+    if momentum is None:
+        assert float(layer.num_batches_tracked) == module.num_batches_tracked.item()
+
+
+def test_bias_must_be_a_bool():
+    with pytest.raises(TypeError, match="BatchNorm1d: bias must be a bool, but got None"):
+        BatchNorm1d(3, bias=None)

@@ -249,9 +249,10 @@ def test_mse_nan() -> None:
         MSE().forward(np.array([0.0, np.inf]), np.zeros(2))
 
 
-def test_mse_scalar_prediction() -> None:
-    with pytest.raises(ValueError, match=r"MSE\(\): expected non-empty predictions"):
-        MSE().forward(np.float64(1.0), np.float64(2.0))
+def test_mse_empty_prediction() -> None:
+    with pytest.raises(ValueError, match=r"MSE\(\): expected non-empty predictions, but got "
+                       r"predictions of shape \(0, 3\)"):
+        MSE().forward(np.zeros((0, 3)), np.zeros((0, 3)))
 
 
 def test_mse_label_out_of_range() -> None:

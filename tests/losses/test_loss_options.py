@@ -13,7 +13,7 @@ import torch
 from scratchcnn.gradcheck import numerical_gradient
 from scratchcnn.losses import MSE, SoftmaxCrossEntropy, make_loss
 
-SHAPES = [(6, 4), (5,), (3, 4, 5), (2, 3, 4, 2)]
+SHAPES = [(6, 4), (5,), (3, 4, 5), (2, 3, 4, 2), (2, 3, 3, 2, 2, 2)]  # torch's module inputs
 
 
 def assert_close(ours, theirs):
@@ -134,7 +134,7 @@ def test_float32_stays_float32_with_every_option(rng):
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
-@pytest.mark.parametrize("shape", [(5,), (4, 3), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("shape", [(), (5,), (4, 3), (2, 3, 4, 5)], ids=str)
 def test_mse_reductions_match_torch(rng, shape, reduction):
     compare(MSE(reduction), torch.nn.MSELoss(reduction=reduction), rng.standard_normal(shape),
             rng.standard_normal(shape), rng)

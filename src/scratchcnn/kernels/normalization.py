@@ -28,16 +28,15 @@ def batch_norm_forward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(A, X_hat, inv_std)``: X_hat = (rows - mean) / sqrt(var + eps), A = gamma X_hat + beta.
 
-    All (C, M) but ``inv_std`` (C,). Without ``gamma``/``beta`` (affine=False) A is a copy of
-    X_hat, so the caller may keep X_hat for backward.
+    All (C, M) but ``inv_std`` (C,). ``gamma`` or ``beta`` None leaves that step out; with
+    neither (affine=False) A is a copy of X_hat, so the caller may keep X_hat for backward.
     """
     inv_std = 1.0 / np.sqrt(var + eps)
     X_hat = rows - mean[:, np.newaxis]
     X_hat *= inv_std[:, np.newaxis]
-    if gamma is None:
-        return X_hat.copy(), X_hat, inv_std
-    A = X_hat * gamma[:, np.newaxis]
-    A += beta[:, np.newaxis]
+    A = X_hat.copy() if gamma is None else X_hat * gamma[:, np.newaxis]
+    if beta is not None:
+        A += beta[:, np.newaxis]
     return A, X_hat, inv_std
 
 

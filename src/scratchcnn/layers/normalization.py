@@ -40,6 +40,8 @@ class _BatchNorm(Layer):
         affine: bool = True,
         track_running_stats: bool = True,
         optimizer: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         owner = type(self).__name__
         self.num_features = check_positive_int(num_features, "num_features", owner)
@@ -52,16 +54,22 @@ class _BatchNorm(Layer):
             raise ValueError(f"{owner}: eps must be positive, but got eps={eps}")
         if momentum is not None and not 0 <= momentum <= 1:
             raise ValueError(f"{owner}: momentum must be in [0, 1], but got momentum={momentum}")
-        for name, value in (("affine", affine), ("track_running_stats", track_running_stats)):
+        for name, value in (
+            ("affine", affine),
+            ("track_running_stats", track_running_stats),
+            ("bias", bias),
+        ):
             if not isinstance(value, (bool, np.bool_)):
                 raise TypeError(f"{owner}: {name} must be a bool, but got {value!r}")
         self.eps = float(eps)
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
+        self.bias = bool(bias)
         self.track_running_stats = bool(track_running_stats)
-        # instance-level names: without affine there is nothing to train, without running
-        # stats nothing to save; momentum=None (a cumulative average) needs the batch count
-        self.param_names = ("W", "b") if self.affine else ()
+        # instance-level names: without affine there is nothing to train (bias=False keeps
+        # gamma only), without running stats nothing to save; momentum=None (a cumulative
+        # average) needs the batch count
+        self.param_names = (("W", "b") if self.bias else ("W",)) if self.affine else ()
         buffers: tuple[str, ...] = ()
         if self.track_running_stats:
             buffers = ("running_mean", "running_var")
@@ -72,7 +80,8 @@ class _BatchNorm(Layer):
         C = self.num_features
         if self.affine:
             self.W = np.ones(C, dtype=np.float32)
-            self.b = np.zeros(C, dtype=np.float32)
+            if self.bias:
+                self.b = np.zeros(C, dtype=np.float32)
         if self.track_running_stats:
             self.running_mean = np.zeros(C, dtype=np.float32)
             self.running_var = np.ones(C, dtype=np.float32)
@@ -114,6 +123,11 @@ class _BatchNorm(Layer):
         check_ndim(X, self.input_ranks, repr(self), self.input_text)
         self.output_shape(X.shape[1:])
         self._adopt_dtype(X.dtype)
+        if X.shape[0] == 0:  # as in torch: an empty output, the running statistics untouched
+            if self.training and self.track_running_stats and self.momentum is None:
+                self.num_batches_tracked += 1
+            self._cache = (None, None, False, X.shape, X.dtype)
+            return X.copy()
         Xb = to_batch_last(X)  # (C, *S, N): each channel one contiguous row
         rows = Xb.reshape(self.num_features, -1)
         M = rows.shape[1]
@@ -127,24 +141,32 @@ class _BatchNorm(Layer):
             mean, var = batch_statistics(rows)
         else:
             mean, var = self.running_mean, self.running_var
-        gamma, beta = (self.W, self.b) if self.affine else (None, None)
+        gamma = self.W if self.affine else None
+        beta = self.b if self.affine and self.bias else None
         A, X_hat, inv_std = batch_norm_forward(rows, mean, var, self.eps, gamma, beta)
         if self.training and self.track_running_stats:
             self._update_running_stats(mean, var, M)
-        self._cache = (X_hat, inv_std, use_batch, X.shape)
+        self._cache = (X_hat, inv_std, use_batch, X.shape, X.dtype)
         return from_batch_last(A.reshape(Xb.shape))
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        X_hat, inv_std, use_batch, shape = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(X_hat.dtype, copy=False)
+        X_hat, inv_std, use_batch, shape, dtype = self._cached()
+        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
         check_grad_shape(dA, shape, repr(self))
-        dA_rows = to_batch_last(dA).reshape(X_hat.shape)
-        gamma = self.W if self.affine else None
-        dX, dgamma, dbeta = batch_norm_backward(dA_rows, X_hat, inv_std, gamma, use_batch)
+        if X_hat is None:  # an empty batch
+            dgamma = dbeta = np.zeros(self.num_features, dtype=dtype)
+            dX = dA.copy()
+        else:
+            dA_rows = to_batch_last(dA).reshape(X_hat.shape)
+            gamma = self.W if self.affine else None
+            dX, dgamma, dbeta = batch_norm_backward(dA_rows, X_hat, inv_std, gamma, use_batch)
+            dX = from_batch_last(dX.reshape(shape[1], *shape[2:], shape[0]))
         if self.affine and self._wants_param_grads():
-            self.dW, self.db = dgamma, dbeta
+            self.dW = dgamma
+            if self.bias:
+                self.db = dbeta
         self._apply_optimizer()
-        return from_batch_last(dX.reshape(shape[1], *shape[2:], shape[0]))
+        return dX
 
     # -- description -----------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
@@ -154,6 +176,7 @@ class _BatchNorm(Layer):
             "momentum": self.momentum,
             "affine": self.affine,
             "track_running_stats": self.track_running_stats,
+            "bias": self.bias,
         }
 
     def extra_repr(self) -> str:
@@ -166,6 +189,8 @@ class _BatchNorm(Layer):
             text += ", affine=False"
         if not self.track_running_stats:
             text += ", track_running_stats=False"
+        if not self.bias:
+            text += ", bias=False"
         return text
 
 
@@ -176,7 +201,9 @@ class BatchNorm1d(_BatchNorm):
     variance and updates ``running_mean`` / ``running_var`` (unbiased variance) by
     ``running = (1 - momentum) * running + momentum * batch``; ``momentum=None`` takes the
     cumulative average over ``num_batches_tracked`` batches. Eval mode uses the running
-    statistics. ``W`` (gamma) and ``b`` (beta), shape (C,), scale and shift the result.
+    statistics. ``W`` (gamma) and ``b`` (beta), shape (C,), scale and shift the result
+    (``bias=False``, keyword-only as in torch, keeps gamma only). An empty batch (N = 0)
+    gives an empty output and leaves the statistics alone, as in torch.
     """
 
     sample_shapes = ("(C,)", "(C, L)")

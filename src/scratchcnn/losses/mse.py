@@ -13,19 +13,18 @@ from scratchcnn.validation import as_float_array, check_finite
 class MSE(Loss):
     """Squared error, like ``torch.nn.MSELoss(reduction)``: mean over all elements by default.
 
-    Shapes: predictions of any shape with targets of the same shape; 2-D predictions (N, K)
-    also take integer class labels (N,), compared as one-hot rows. 'none' returns the
-    element-wise squared errors. ``backward()`` is 2 * (pred - target) / pred.size for
+    Shapes: predictions of any shape (0-d too) with targets of the same shape; 2-D
+    predictions (N, K) also take integer class labels (N,), compared as one-hot rows. 'none'
+    returns the element-wise squared errors. ``backward()`` is 2 * (pred - target) / pred.size for
     'mean', in the predictions' dtype.
     """
 
     def forward(self, logits: np.ndarray, labels: np.ndarray) -> float | np.ndarray:
         owner = repr(self)
         X = as_float_array(logits, owner, "predictions")
-        if X.ndim == 0 or X.size == 0:
+        if X.size == 0:
             raise ValueError(
-                f"{owner}: expected non-empty predictions with at least one axis, but got "
-                f"predictions of shape {X.shape}"
+                f"{owner}: expected non-empty predictions, but got predictions of shape {X.shape}"
             )
         check_finite(X, owner, "predictions")
         labels = labels if isinstance(labels, np.ndarray) else np.asarray(labels)
@@ -40,7 +39,7 @@ class MSE(Loss):
             )
         diff = X - target
         self._cache = diff
-        return self._reduce(np.square(diff), float(diff.size))
+        return self._reduce(np.asarray(np.square(diff)), float(diff.size))
 
     def _one_hot(self, labels: np.ndarray, X: np.ndarray) -> np.ndarray:
         owner = repr(self)
@@ -68,4 +67,4 @@ class MSE(Loss):
         """Gradient of the reduced loss with respect to the predictions (``dloss`` for 'none')."""
         diff = self._cached()
         upstream = self._upstream(dloss, diff.shape, float(diff.size), diff.dtype)
-        return diff * (2 * upstream)
+        return np.asarray(diff * (2 * upstream))
