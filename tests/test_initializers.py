@@ -215,3 +215,15 @@ def test_default_bias_size_not_matching_last_weight() -> None:
 def test_default_bias_fan_in_must_be_positive() -> None:
     with pytest.raises(ValueError, match=r"DefaultInitializer\.B: fan_in must be positive"):
         DefaultInitializer().B(4, fan_in=0)
+
+
+@pytest.mark.parametrize("name", ["XavierInitializer", "HeInitializer", "DefaultInitializer",
+                                  "SimpleInitializer"])
+def test_unexpected_argument_names_the_initializer(name: str) -> None:
+    import scratchcnn.initializers as initializers
+
+    cls = getattr(initializers, name)
+    args = (0.1,) if name == "SimpleInitializer" else ()
+    with pytest.raises(TypeError, match=rf"^{name}\.__init__\(\) got an unexpected keyword "
+                       "argument 'gain'"):
+        cls(*args, gain=2.0)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from scratchcnn.random import default_rng, make_rng
-from scratchcnn.validation import check_positive_int
+from scratchcnn.validation import check_positive_int, name_constructor_errors
 
 
 def _check_shape(shape: tuple[Any, ...], owner: str) -> tuple[int, ...]:
@@ -43,6 +43,10 @@ def compute_fans(shape: tuple[int, ...]) -> tuple[int, int]:
 
 class _Initializer:
     """Shared parts: the generator, the shape checks and the bias size check."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name_constructor_errors(cls)  # HeInitializer(sigma=1) names HeInitializer
 
     def __init__(self, seed: int | np.random.Generator | None = None) -> None:
         self.seed = seed

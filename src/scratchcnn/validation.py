@@ -7,10 +7,37 @@ Kernels never call these; layers and public functions do.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+
+def name_constructor_errors(cls: type) -> None:
+    """Make wrong constructor arguments name ``cls``, not the base whose ``__init__`` it uses.
+
+    Python words ``MaxPool2d(2, foo=1)`` as ``_Pool.__init__() got an unexpected keyword
+    argument 'foo'`` when MaxPool2d inherits ``__init__``; after this it says
+    ``MaxPool2d.__init__() got ...``. Classes that define their own ``__init__`` are left alone.
+    Called from ``__init_subclass__`` of the layer, loss and optimizer bases.
+    """
+    if "__init__" in cls.__dict__:
+        return
+    inherited = cls.__init__
+    signature = inspect.signature(inherited)
+
+    @functools.wraps(inherited)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:  # noqa: N807
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{cls.__name__}.__init__() {error}") from None
+        inherited(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = __init__  # type: ignore[misc]
 
 
 def to_int_tuple(value: Any, n: int, name: str, owner: str, minimum: int = 1) -> tuple[int, ...]:
@@ -107,3 +134,22 @@ def check_finite(X: np.ndarray, owner: str, name: str = "input") -> None:
     if not np.all(np.isfinite(X)):
         bad = "NaN" if np.isnan(X).any() else "infinity"
         raise ValueError(f"{owner}: {name} contains {bad}; expected finite values")
+
+
+def check_initializer(initializer: Any, owner: str, uses_bias: bool = True) -> Any:
+    """Return ``initializer`` after checking it is None or has callable ``W`` (and ``B``)."""
+    needed = ("W", "B") if uses_bias else ("W",)
+    if isinstance(initializer, type):
+        raise TypeError(
+            f"{owner}: initializer must be an initializer object, but got the class "
+            f"{initializer.__name__}; pass an instance such as {initializer.__name__}()"
+        )
+    if initializer is not None and not all(
+        callable(getattr(initializer, name, None)) for name in needed
+    ):
+        methods = " and ".join(f"{name}()" for name in needed)
+        raise TypeError(
+            f"{owner}: initializer must be None or an object with {methods} methods (such as "
+            f"scratchcnn.initializers.HeInitializer()), but got {initializer!r}"
+        )
+    return initializer

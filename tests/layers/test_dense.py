@@ -10,6 +10,7 @@ import torch
 
 import scratchcnn.random
 from scratchcnn.gradcheck import layer_gradient_errors
+from scratchcnn.initializers import HeInitializer
 from scratchcnn.layers import LAYER_REGISTRY, Dense, Flatten
 
 
@@ -202,3 +203,55 @@ def test_backward_before_forward():
         r"called before forward\(\)",
     ):
         Dense(4, 2).backward(np.ones((3, 2)))
+
+
+# -- bias=False, torch's third positional argument (issue 8) ------------------------------------
+@pytest.mark.parametrize("batched", [True, False])
+def test_positional_bias_false_matches_torch_linear(rng, batched):
+    layer = Dense(10, 8, False)
+    assert layer.b is None and layer.params().keys() == {"W"} and layer.num_params() == 80
+    module = torch.nn.Linear(10, 8, False, dtype=torch.float64)
+    with torch.no_grad():
+        module.weight.copy_(torch.tensor(layer.W.T.astype(np.float64)))
+    X = rng.standard_normal((5, 10) if batched else (10,))
+    A = layer.forward(X)
+    X_t = torch.tensor(X, requires_grad=True)
+    A_t = module(X_t)
+    np.testing.assert_allclose(A, A_t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    dA = rng.standard_normal(A.shape)
+    A_t.backward(torch.tensor(dA))
+    np.testing.assert_allclose(layer.backward(dA), X_t.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.dW, module.weight.grad.numpy().T, rtol=1e-12, atol=1e-12)
+    assert layer.grads() == {"W": layer.dW}
+
+
+def test_bias_false_repr_config_and_gradcheck(rng):
+    layer = Dense(4, 3, bias=False)
+    assert repr(layer) == "Dense(in_features=4, out_features=3, bias=False)"
+    assert Dense(**layer.get_config()).params().keys() == {"W"}
+    assert max(layer_gradient_errors(layer, rng.standard_normal((2, 4))).values()) < 1e-8
+
+
+def test_bias_must_be_a_bool():
+    with pytest.raises(TypeError, match=r"^Dense: bias must be True or False, but got 'no'$"):
+        Dense(4, 3, "no")
+
+
+def test_initializer_passed_in_bias_position_gets_a_hint():
+    with pytest.raises(TypeError, match=r"Dense: bias must be True or False, but got "
+                       r"HeInitializer\(\); pass an initializer by keyword \(initializer=...\)"):
+        Dense(4, 3, HeInitializer())
+
+
+def test_initializer_class_instead_of_instance():
+    with pytest.raises(TypeError, match=r"Dense: initializer must be an initializer object, but "
+                       r"got the class HeInitializer; pass an instance such as HeInitializer\(\)"):
+        Dense(4, 3, initializer=HeInitializer)
+
+
+@pytest.mark.parametrize("bad", ["he", 0.01, object()])
+def test_wrong_typed_initializer_names_the_argument(bad):
+    with pytest.raises(TypeError, match=r"Dense: initializer must be None or an object with W\(\) "
+                       r"and B\(\) methods \(such as scratchcnn.initializers.HeInitializer\(\)\), "
+                       r"but got"):
+        Dense(4, 3, initializer=bad)

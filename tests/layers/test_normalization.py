@@ -193,10 +193,10 @@ def test_one_value_per_channel_in_training():
             r"\[0, 1\], but got momentum=1.5",
         ),
         (
-            {"num_features": 2, "momentum": None},
+            {"num_features": 2, "momentum": "0.1"},
             TypeError,
             r"BatchNorm2d: momentum must be a "
-            r"number, but got None",
+            r"number, but got '0.1'",
         ),
         (
             {"num_features": 2, "affine": 1},

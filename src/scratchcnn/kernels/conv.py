@@ -234,14 +234,16 @@ def conv_backward(
     compute_dx: bool = True,
     workspace: dict[str, np.ndarray] | None = None,
     overwrite_cols: bool = False,
-) -> tuple[np.ndarray | None, np.ndarray, np.ndarray | None]:
+    compute_dw: bool = True,
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Gradients of sum(Y * dY) for dY (C_out, *OS, N): returns ``(dX, dW, db)``.
 
     dX (C_in, *S, N) for X of ``input_shape`` is None when ``compute_dx`` is False (that
-    skips the largest product and the col2im); db is None when ``has_bias`` is False. dX may
-    be a view into a larger padded array. ``overwrite_cols`` lets the column gradient reuse
-    ``cols``'s memory once dW is done (the caller must not use ``cols`` again): that saves
-    an array as large as the whole im2col.
+    skips the largest product and the col2im); db is None when ``has_bias`` is False; dW and
+    db are None when ``compute_dw`` is False (a frozen layer). dX may be a view into a larger
+    padded array. ``overwrite_cols`` lets the column gradient reuse ``cols``'s memory once dW
+    is done (the caller must not use ``cols`` again): that saves an array as large as the
+    whole im2col.
     """
     kernel_size = W.shape[2:]
     C_out = W.shape[0]
@@ -254,17 +256,19 @@ def conv_backward(
             dXp = pad_adjoint(dXp, pads, padding_mode)
         return dXp, dW, db
     rows = cols.shape[0] * math.prod(kernel_size)
-    db = dY.reshape(C_out, P).sum(axis=1) if has_bias else None
+    db = dY.reshape(C_out, P).sum(axis=1) if has_bias and compute_dw else None
     if groups == 1:
         dY_g = dY.reshape(C_out, P)
         cols_g = cols.reshape(rows, P)
         W_g = W.reshape(C_out, -1)
-        dW = (dY_g @ cols_g.T).reshape(W.shape)
+        dW = (dY_g @ cols_g.T).reshape(W.shape) if compute_dw else None
     else:
         dY_g = dY.reshape(groups, C_out // groups, P)
         cols_g = cols.reshape(groups, rows // groups, P)
         W_g = W.reshape(groups, C_out // groups, -1)
-        dW = np.matmul(dY_g, cols_g.transpose(0, 2, 1)).reshape(W.shape)
+        dW = (
+            np.matmul(dY_g, cols_g.transpose(0, 2, 1)).reshape(W.shape) if compute_dw else None
+        )
     if not compute_dx:
         return None, dW, db
 

@@ -1,12 +1,18 @@
 """Stateful layers: each ``forward`` caches what its ``backward`` needs."""
 
 from scratchcnn.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from scratchcnn.layers.adaptive_pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    GlobalMaxPool2d,
+)
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
 from scratchcnn.layers.conv import Conv1d, Conv2d, SimpleConv1d
 from scratchcnn.layers.dense import Dense
 from scratchcnn.layers.dropout import Dropout
 from scratchcnn.layers.flatten import Flatten
-from scratchcnn.layers.normalization import BatchNorm2d
+from scratchcnn.layers.identity import Identity
+from scratchcnn.layers.normalization import BatchNorm1d, BatchNorm2d
 from scratchcnn.layers.pooling import (
     AvgPool1d,
     AvgPool2d,
@@ -17,8 +23,11 @@ from scratchcnn.layers.pooling import (
 
 __all__ = [
     "LAYER_REGISTRY",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
     "AvgPool1d",
     "AvgPool2d",
+    "BatchNorm1d",
     "BatchNorm2d",
     "Conv1d",
     "Conv2d",
@@ -26,6 +35,8 @@ __all__ = [
     "Dropout",
     "Flatten",
     "GlobalAvgPool2d",
+    "GlobalMaxPool2d",
+    "Identity",
     "Layer",
     "LeakyReLU",
     "MaxPool1d",

@@ -1,8 +1,10 @@
 """Activation layers: ReLU, LeakyReLU, Tanh, Sigmoid and Softmax.
 
-Element-wise layers accept any shape and keep the input's memory order (NumPy ufuncs write
-in their input's order), so batch-last views from a convolution stay batch-last with no
-copy. Each ``backward`` uses what its ``forward`` cached: the output, or a 0/1 mask.
+Element-wise layers accept any shape, 0-d included, and keep the input's memory order (NumPy
+ufuncs write in their input's order), so batch-last views from a convolution stay batch-last
+with no copy. Each ``backward`` uses what its ``forward`` cached: the output, or a 0/1 mask.
+NumPy turns 0-d results into scalars; ``as_array`` turns them back, so a 0-d input gives a
+0-d array out of forward and backward, as a 0-d tensor does in PyTorch.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from scratchcnn.kernels import compiled
 from scratchcnn.kernels.activations import sigmoid, softmax, softmax_backward
 from scratchcnn.layers.base import Layer
 from scratchcnn.validation import as_float_array, check_grad_shape
+
+
+def as_array(value: np.ndarray | np.generic) -> np.ndarray:
+    """``value`` as an ndarray: a NumPy scalar (a ufunc's result on 0-d input) becomes 0-d."""
+    return value if isinstance(value, np.ndarray) else np.asarray(value)
 
 
 def _positive_mask(X: np.ndarray) -> np.ndarray:
@@ -53,7 +60,7 @@ class ReLU(_Activation):
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         X = self._input(X)
-        A = np.maximum(X, 0, out=X if self.inplace and X.flags.writeable else None)
+        A = as_array(np.maximum(X, 0, out=X if self.inplace and X.flags.writeable else None))
         self._cache = A
         return A
 
@@ -97,11 +104,11 @@ class LeakyReLU(_Activation):
         factor *= self.negative_slope
         factor += positive
         self._cache = factor
-        return X * factor
+        return as_array(X * factor)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         factor = self._cached()
-        dX = self._grad(dA, factor) * factor
+        dX = as_array(self._grad(dA, factor) * factor)
         self._apply_optimizer()
         return dX
 
@@ -116,13 +123,13 @@ class Tanh(_Activation):
     """tanh(X) element-wise, like ``torch.nn.Tanh``; any shape. dX = dA * (1 - A**2)."""
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        A = np.tanh(self._input(X))
+        A = as_array(np.tanh(self._input(X)))
         self._cache = A
         return A
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._cached()
-        dX = np.multiply(A, A)
+        dX = as_array(np.multiply(A, A))
         np.subtract(1, dX, out=dX)
         dX *= self._grad(dA, A)
         self._apply_optimizer()
@@ -142,7 +149,7 @@ class Sigmoid(_Activation):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         A = self._cached()
-        dX = np.subtract(1, A)
+        dX = as_array(np.subtract(1, A))
         dX *= self._grad(dA, A)
         dX *= A
         self._apply_optimizer()

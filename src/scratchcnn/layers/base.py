@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from scratchcnn.validation import name_constructor_errors
+
 LAYER_REGISTRY: dict[str, type[Layer]] = {}
 
 
@@ -44,15 +46,21 @@ class Layer:
 
     Parameters follow the input's floating dtype: float32 input keeps float32 parameters,
     float64 input converts them to float64 on first use (as ``module.double()`` would).
+
+    ``trainable = False`` freezes a layer (``requires_grad_(False)`` on its parameters):
+    ``backward`` still returns dX but computes no parameter gradients (they read None) and
+    optimizers leave its parameters alone. A saved model keeps the flag.
     """
 
     param_names: ClassVar[tuple[str, ...]] = ()
     buffer_names: ClassVar[tuple[str, ...]] = ()
+    _trainable: bool = True  # a class default, so layers pickled before the flag existed load
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):  # private bases (_ConvNd) are not buildable
             _register(cls)
+            name_constructor_errors(cls)
 
     def __init__(self, optimizer: Any = None) -> None:
         self.optimizer = optimizer
@@ -142,6 +150,27 @@ class Layer:
             value = getattr(self, name)
             if isinstance(value, np.ndarray) and value.dtype != dtype:
                 setattr(self, name, value.astype(dtype))
+
+    @property
+    def trainable(self) -> bool:
+        """False freezes the parameters: no gradients computed, no optimizer updates."""
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{self!r}: trainable must be True or False, but got {value!r}")
+        self._trainable = bool(value)
+        if not value:
+            self._wants_param_grads()  # drop gradients of an earlier backward
+
+    def _wants_param_grads(self) -> bool:
+        """Whether backward should compute parameter gradients; clears stale ones when not."""
+        if self.trainable:
+            return True
+        for name in self.param_names:
+            setattr(self, "d" + name, None)
+        return False
 
     def _apply_optimizer(self) -> None:
         if self.optimizer is not None:

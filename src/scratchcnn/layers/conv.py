@@ -22,6 +22,7 @@ from scratchcnn.random import default_rng
 from scratchcnn.validation import (
     as_float_array,
     check_grad_shape,
+    check_initializer,
     check_ndim,
     check_positive_int,
     to_int_tuple,
@@ -40,6 +41,7 @@ def _init_param(
     """Draw ``W`` or ``B`` from ``initializer`` (or the default), as a float32 array."""
     if initializer is None:
         return _uniform_init(shape, fan_in)
+    check_initializer(initializer, owner, uses_bias=kind == "B")
     args = shape if kind == "W" else (shape[0],)
     value = np.array(getattr(initializer, kind)(*args), dtype=np.float32)
     if value.shape != shape:
@@ -93,8 +95,9 @@ class SimpleConv1d(Layer):
         dA = as_float_array(dA, repr(self), "dA").astype(X.dtype, copy=False)
         check_grad_shape(dA, (X.shape[0] - self.filter_size + 1,), repr(self))
         # dW[k] = sum_i dA[i] x[i + k]; db = sum_i dA[i]; dx[j] = sum_i dA[i] W[j - i].
-        self.dW = np.correlate(X, dA, mode="valid")
-        self.db = dA.sum(keepdims=True)
+        if self._wants_param_grads():
+            self.dW = np.correlate(X, dA, mode="valid")
+            self.db = dA.sum(keepdims=True)
         dX = np.convolve(dA, self.W, mode="full") if self.compute_input_grad else None
         self._apply_optimizer()
         return dX
@@ -285,6 +288,7 @@ class _ConvNd(Layer):
             compute_dx=self.compute_input_grad,
             workspace=self._workspace,
             overwrite_cols=True,
+            compute_dw=self._wants_param_grads(),
         )
         # The column gradient was written over the cached columns: like PyTorch, which frees
         # what a backward used, a second backward needs a new forward.

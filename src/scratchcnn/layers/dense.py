@@ -8,16 +8,23 @@ import numpy as np
 
 from scratchcnn.layers.base import Layer
 from scratchcnn.random import default_rng
-from scratchcnn.validation import as_float_array, check_grad_shape, check_ndim, check_positive_int
+from scratchcnn.validation import (
+    as_float_array,
+    check_grad_shape,
+    check_initializer,
+    check_ndim,
+    check_positive_int,
+)
 
 
 class Dense(Layer):
     """A = X @ W + b: (N, in_features) -> (N, out_features), or (in_features,) unbatched.
 
     ``W`` is (in_features, out_features), the transpose of ``torch.nn.Linear.weight``, and
-    ``b`` is (out_features,). Without an ``initializer`` (an object with ``W(*shape)`` and
-    ``B(n)``) both are drawn like PyTorch's default: uniform in ±1/sqrt(in_features), from
-    ``scratchcnn.random.default_rng()``.
+    ``b`` is (out_features,), or None with ``bias=False`` (torch's third positional
+    argument, as in ``Linear(10, 8, False)``). Without an ``initializer`` (an object with
+    ``W(*shape)`` and ``B(n)``, passed by keyword) both are drawn like PyTorch's default:
+    uniform in ±1/sqrt(in_features), from ``scratchcnn.random.default_rng()``.
     """
 
     param_names = ("W", "b")
@@ -26,25 +33,39 @@ class Dense(Layer):
         self,
         in_features: int,
         out_features: int,
+        bias: bool = True,
         initializer: Any = None,
         optimizer: Any = None,
     ) -> None:
+        if not isinstance(bias, (bool, np.bool_)):
+            hint = (
+                "; pass an initializer by keyword (initializer=...)"
+                if callable(getattr(bias, "W", None))
+                else ""
+            )
+            raise TypeError(f"Dense: bias must be True or False, but got {bias!r}{hint}")
+        self.bias = bool(bias)
+        self.param_names = ("W", "b") if self.bias else ("W",)
         super().__init__(optimizer)
         self.in_features = check_positive_int(in_features, "in_features", "Dense")
         self.out_features = check_positive_int(out_features, "out_features", "Dense")
+        check_initializer(initializer, "Dense", uses_bias=self.bias)
         shape = (self.in_features, self.out_features)
+        b: np.ndarray | None = None
         if initializer is None:
             bound = 1.0 / np.sqrt(self.in_features)
             rng = default_rng()
             W = rng.uniform(-bound, bound, shape).astype(np.float32)
-            b = rng.uniform(-bound, bound, self.out_features).astype(np.float32)
+            if self.bias:
+                b = rng.uniform(-bound, bound, self.out_features).astype(np.float32)
         else:
             W = np.asarray(initializer.W(*shape))
-            b = np.asarray(initializer.B(self.out_features))
-        if W.shape != shape or b.shape != (self.out_features,):
+            if self.bias:
+                b = np.asarray(initializer.B(self.out_features))
+        if W.shape != shape or (b is not None and b.shape != (self.out_features,)):
             raise ValueError(
                 f"{self!r}: the initializer must give W of shape {shape} and b of shape "
-                f"({self.out_features},), but gave {W.shape} and {b.shape}"
+                f"({self.out_features},), but gave {W.shape} and {None if b is None else b.shape}"
             )
         self.W = W
         self.b = b
@@ -55,7 +76,8 @@ class Dense(Layer):
         self.output_shape(X.shape[-1:])
         self._adopt_dtype(X.dtype)
         A = X @ self.W
-        A += self.b
+        if self.b is not None:
+            A += self.b
         self._cache = X
         return A
 
@@ -63,12 +85,10 @@ class Dense(Layer):
         X = self._cached()
         dA = as_float_array(dA, repr(self), "dA").astype(X.dtype, copy=False)
         check_grad_shape(dA, (*X.shape[:-1], self.out_features), repr(self))
-        if X.ndim == 1:
-            self.dW = np.outer(X, dA)
-            self.db = dA.copy()
-        else:
-            self.dW = X.T @ dA
-            self.db = dA.sum(axis=0)
+        if self._wants_param_grads():
+            self.dW = np.outer(X, dA) if X.ndim == 1 else X.T @ dA
+            if self.bias:
+                self.db = dA.copy() if X.ndim == 1 else dA.sum(axis=0)
         dX = dA @ self.W.T if self.compute_input_grad else None
         self._apply_optimizer()
         return dX
@@ -83,7 +103,12 @@ class Dense(Layer):
         return (self.out_features,)
 
     def get_config(self) -> dict[str, Any]:
-        return {"in_features": self.in_features, "out_features": self.out_features}
+        return {
+            "in_features": self.in_features,
+            "out_features": self.out_features,
+            "bias": self.bias,
+        }
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"
+        text = f"in_features={self.in_features}, out_features={self.out_features}"
+        return text if self.bias else text + ", bias=False"

@@ -57,14 +57,14 @@ class Dropout(Layer):
         )
         scale /= 1.0 - self.p
         self._cache = (scale, X.shape, X.dtype)
-        return X * scale
+        return np.multiply(X, scale, out=np.empty_like(X))
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         scale, shape, dtype = self._cached()
         dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
         check_grad_shape(dA, shape, repr(self))
         self._apply_optimizer()
-        return dA if scale is None else dA * scale
+        return dA if scale is None else np.multiply(dA, scale, out=np.empty_like(scale))
 
     def get_config(self) -> dict[str, Any]:
         seed = int(self.seed) if isinstance(self.seed, (int, np.integer)) else None

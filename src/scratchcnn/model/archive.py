@@ -42,6 +42,18 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
     return arrays
 
 
+def layer_spec(layer: Any) -> dict[str, Any]:
+    """A layer's entry in the architecture: class name, ``get_config()``, and a frozen flag.
+
+    ``"trainable": false`` is written only for frozen layers, so files of unfrozen models
+    are unchanged and older readers see the same entries.
+    """
+    spec = {"class": type(layer).__name__, "config": layer.get_config()}
+    if not getattr(layer, "trainable", True):
+        spec["trainable"] = False
+    return spec
+
+
 def loss_name(loss: Any) -> str:
     for name, cls in _losses.LOSSES.items():
         if type(loss) is cls:

@@ -79,6 +79,11 @@ def model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
             raise ValueError(
                 f"{where}: cannot build layer {i} {cls_name}({config}): {error}"
             ) from error
+        trainable = layer_spec.get("trainable", True)
+        if not isinstance(trainable, bool):
+            raise ValueError(f"{where}: layer {i} ({cls_name}) has a trainable flag that is not "
+                             f"true or false: {trainable!r}")
+        layers[-1].trainable = trainable
 
     for i, layer in enumerate(layers):
         for kind, names in (("param", layer.param_names), ("buffer", layer.buffer_names)):
@@ -116,7 +121,10 @@ def model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
         )
 
     try:
-        loss = _losses.make_loss(loss_name)
+        loss_config = spec.get("loss_config", {})  # absent in files from before loss options
+        if not isinstance(loss_config, dict):
+            raise TypeError(f"the loss config is not a dict: {loss_config!r}")
+        loss = _losses.make_loss(loss_name, **loss_config)
         optimizer = _optimizers.make_optimizer(opt_name, **opt_config)
         model = Sequential(layers, loss=loss, optimizer=optimizer, dtype=dtype)
     except (TypeError, ValueError) as error:

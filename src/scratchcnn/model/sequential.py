@@ -95,6 +95,11 @@ class Sequential(TrainingMixin):
                     f"Sequential: {name} must be a name or an object with "
                     f"{' and '.join(needed)}(), but got {obj!r}"
                 )
+        if getattr(self.loss, "reduction", "mean") == "none":
+            raise ValueError(
+                f"Sequential: the loss {self.loss!r} returns one value per sample, but training "
+                "and evaluation need one number per batch; use reduction='mean' or 'sum'"
+            )
         if type(layers[-1]).__name__ == "Softmax" and isinstance(
             self.loss, _losses.SoftmaxCrossEntropy
         ):
@@ -106,25 +111,37 @@ class Sequential(TrainingMixin):
             )
         for layer in layers:
             layer._adopt_dtype(self.dtype)
-        # Backward stops at the first layer with parameters: nothing before it needs a gradient,
-        # and that layer may skip its own input gradient (a col2im for a convolution).
-        self._first_trainable = next(
-            (i for i, layer in enumerate(layers) if layer.param_names), len(layers)
-        )
-        # Every output but the last is consumed by the next layer before the next forward,
-        # so those layers may reuse their output buffers (the model's output stays fresh).
-        # Likewise every gradient a layer receives comes from the next layer's backward and
-        # is read by nobody else, so it may be overwritten. The model sets these flags only
-        # while it runs its layers (``forward``, ``backward``), so a layer used alone or in
-        # another model afterwards behaves as a layer of its own.
-        last = len(layers) - 1
-        self._layer_flags = [
-            (i != self._first_trainable, i < last, i < last) for i in range(len(layers))
-        ]
         self._init_training()
         self.training = True  # like a fresh torch.nn.Module; fit and predict set their own modes
 
     # -- plumbing ----------------------------------------------------------------------------
+    @property
+    def _first_trainable(self) -> int:
+        """Where backward stops: the first layer with parameters to train.
+
+        Nothing before it needs a gradient, and it may skip its own input gradient (a col2im
+        for a convolution). Read at each pass, so freezing a backbone (``trainable = False``)
+        also skips its backward.
+        """
+        return next(
+            (i for i, layer in enumerate(self.layers) if layer.param_names and layer.trainable),
+            len(self.layers),
+        )
+
+    @property
+    def _layer_flags(self) -> list[tuple[bool, bool, bool]]:
+        """``(compute_input_grad, reuse_output, overwrite_dA)`` per layer, set during passes.
+
+        Every output but the last is consumed by the next layer before the next forward, so
+        those layers may reuse their output buffers (the model's output stays fresh). Likewise
+        every gradient a layer receives comes from the next layer's backward and is read by
+        nobody else, so it may be overwritten. The model sets these flags only while it runs
+        its layers (``forward``, ``backward``), so a layer used alone or in another model
+        afterwards behaves as a layer of its own.
+        """
+        first, last = self._first_trainable, len(self.layers) - 1
+        return [(i != first, i < last, i < last) for i in range(len(self.layers))]
+
     def __repr__(self) -> str:
         lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
@@ -382,7 +399,9 @@ class Sequential(TrainingMixin):
                 totals["infinite"] = True
                 outputs, yb = outputs[finite], yb[finite]  # the others count as wrong
             if outputs.shape[0]:
-                totals["loss"] += self.loss.forward(outputs, yb) * outputs.shape[0]
+                totals["loss"] += _losses.batch_total(
+                    self.loss, self.loss.forward(outputs, yb), outputs.shape[0]
+                )
             c = n_correct(outputs, yb)
             totals["correct"] = (
                 None if c is None or totals["correct"] is None else (totals["correct"] + c)
@@ -412,8 +431,10 @@ class Sequential(TrainingMixin):
             (f"{name} ({type(layer).__name__})", format_shape(shape), layer.num_params())
             for name, layer, shape in zip(names, self.layers, shapes, strict=True)
         ]
-        trainable = self.num_params()
-        non_trainable = sum(int(b.size) for b in self.buffers().values())
+        # frozen layers' parameters count as non-trainable, as in Keras
+        trainable = sum(layer.num_params() for layer in self.layers if layer.trainable)
+        non_trainable = self.num_params() - trainable
+        non_trainable += sum(int(b.size) for b in self.buffers().values())
         return format_summary(rows, trainable, non_trainable)
 
     def print_summary(self, input_shape: Sequence[int]) -> None:
@@ -426,11 +447,9 @@ class Sequential(TrainingMixin):
         return {
             "format": archive.FORMAT_NAME,
             "format_version": archive.FORMAT_VERSION,
-            "layers": [
-                {"class": type(layer).__name__, "config": layer.get_config()}
-                for layer in self.layers
-            ],
+            "layers": [archive.layer_spec(layer) for layer in self.layers],
             "loss": archive.loss_name(self.loss),
+            "loss_config": self.loss.get_config() if hasattr(self.loss, "get_config") else {},
             "optimizer": {
                 "name": archive.optimizer_name(self.optimizer),
                 "config": self.optimizer.get_config(),

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from scratchcnn import losses as _losses
 from scratchcnn.model.callbacks import CallbackList, ProgressHook, TqdmProgress
 from scratchcnn.model.history import History
 from scratchcnn.model.interrupts import InterruptGuard, signal_of
@@ -296,7 +297,7 @@ class TrainingMixin:
                 snapshot,  # type: ignore[attr-defined]
             )
             seen += hi - lo
-            total_loss += loss * (hi - lo)
+            total_loss += _losses.batch_total(self.loss, loss, hi - lo)
             has_accuracy = has_accuracy and batch_correct is not None
             correct += batch_correct or 0
             elapsed = time.perf_counter() - start

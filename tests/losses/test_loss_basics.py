@@ -173,8 +173,8 @@ def test_backward_before_forward() -> None:
 
 def test_logits_rank() -> None:
     with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy\(\): expected logits of shape "
-                       r"\(N, K\), but got logits of shape \(2, 3, 4\)"):
-        SoftmaxCrossEntropy().forward(np.zeros((2, 3, 4)), np.zeros(2, dtype=int))
+                       r"\(K,\), \(N, K\) or \(N, K, d1, ...\), but got logits of shape \(\)"):
+        SoftmaxCrossEntropy().forward(np.zeros(()), np.zeros((), dtype=int))
 
 
 def test_empty_batch() -> None:
@@ -183,13 +183,15 @@ def test_empty_batch() -> None:
 
 
 def test_labels_rank() -> None:
-    with pytest.raises(ValueError, match=r"expected labels of shape \(N,\) \(class indices\) or "
-                       r"\(N, K\)"):
+    with pytest.raises(ValueError, match=r"expected labels of shape \(2,\) \(class indices\) or "
+                       r"\(2, 3\) \(one-hot or probabilities\) for logits of shape \(2, 3\), but "
+                       r"got labels of shape \(2, 3, 1\)"):
         SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.zeros((2, 3, 1)))
 
 
 def test_label_count_mismatch() -> None:
-    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy\(\): expected 2 labels to match "
+    with pytest.raises(ValueError, match=r"SoftmaxCrossEntropy\(\): expected labels of shape "
+                       r"\(2,\) \(class indices\) or \(2, 3\) \(one-hot or probabilities\) for "
                        r"logits of shape \(2, 3\), but got labels of shape \(3,\)"):
         SoftmaxCrossEntropy().forward(np.zeros((2, 3)), np.array([0, 1, 2]))
 
@@ -247,9 +249,10 @@ def test_mse_nan() -> None:
         MSE().forward(np.array([0.0, np.inf]), np.zeros(2))
 
 
-def test_mse_scalar_prediction() -> None:
-    with pytest.raises(ValueError, match=r"MSE\(\): expected non-empty predictions"):
-        MSE().forward(np.float64(1.0), np.float64(2.0))
+def test_mse_empty_prediction() -> None:
+    with pytest.raises(ValueError, match=r"MSE\(\): expected non-empty predictions, but got "
+                       r"predictions of shape \(0, 3\)"):
+        MSE().forward(np.zeros((0, 3)), np.zeros((0, 3)))
 
 
 def test_mse_label_out_of_range() -> None:

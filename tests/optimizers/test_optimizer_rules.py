@@ -60,6 +60,23 @@ CASES = [
     (Adam, {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6}),
     (AdamW, {"lr": 0.01}),
     (AdamW, {"lr": 0.01, "weight_decay": 0.1, "betas": (0.5, 0.9)}),
+    # the options of issue 9, alone and together
+    (SGD, {"lr": 0.1, "momentum": 0.9, "maximize": True}),
+    (SGD, {"lr": 0.1, "weight_decay": 0.1, "maximize": True}),
+    (AdaGrad, {"lr": 0.1, "lr_decay": 0.3}),
+    (AdaGrad, {"lr": 0.1, "initial_accumulator_value": 0.5}),
+    (AdaGrad, {"lr": 0.1, "lr_decay": 0.1, "initial_accumulator_value": 0.2,
+               "weight_decay": 0.1, "maximize": True}),
+    (RMSprop, {"lr": 0.01, "centered": True}),
+    (RMSprop, {"lr": 0.01, "centered": True, "momentum": 0.9}),
+    (RMSprop, {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1,
+               "maximize": True}),
+    (Adam, {"lr": 0.01, "amsgrad": True}),
+    (Adam, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1, "maximize": True}),
+    (Adam, {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    (Adam, {"lr": 0.01, "maximize": True}),
+    (AdamW, {"lr": 0.01, "amsgrad": True}),
+    (AdamW, {"lr": 0.01, "amsgrad": True, "weight_decay": 0.1, "maximize": True}),
 ]
 
 
@@ -225,8 +242,8 @@ def test_get_config_is_json_and_rebuilds() -> None:
         config = json.loads(json.dumps(opt.get_config()))
         assert type(opt)(**config).get_config() == opt.get_config()
     assert AdamW().weight_decay == 1e-2
-    assert repr(SGD()) == "SGD(lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0, " \
-        "dampening=0.0)"
+    assert repr(SGD()) == "SGD(lr=0.001, momentum=0.0, dampening=0.0, weight_decay=0.0, " \
+        "nesterov=False, maximize=False)"
 
 
 def test_make_optimizer() -> None:
@@ -295,7 +312,7 @@ def test_sgd_hyperparameter_errors() -> None:
         SGD(nesterov=True)
     with pytest.raises(ValueError, match="SGD: Nesterov momentum requires"):
         SGD(momentum=0.9, nesterov=True, dampening=0.1)
-    with pytest.raises(TypeError, match="SGD: nesterov must be a bool"):
+    with pytest.raises(TypeError, match="SGD: nesterov must be True or False"):
         SGD(momentum=0.9, nesterov="yes")
 
 
