@@ -47,7 +47,8 @@ def test_missing_test_file_downloads_only_the_test_split(
 
 
 def test_bad_split_name(isolated_cache: Path) -> None:
-    with pytest.raises(ValueError, match="load_mnist: split must be 'train' or 'test', but got 'dev'"):
+    message = "load_mnist: split must be 'train' or 'test', but got 'dev'"
+    with pytest.raises(ValueError, match=message):
         load_mnist(split="dev", download=False)
     with pytest.raises(ValueError, match="load_dataset: split must be 'train' or 'test'"):
         load_dataset("digits", split="validation")
