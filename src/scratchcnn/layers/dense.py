@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from scratchcnn.layers.base import Layer
+from scratchcnn.memory import check_allocation
 from scratchcnn.random import default_rng
 from scratchcnn.validation import as_float_array, check_grad_shape, check_ndim, check_positive_int
 
@@ -33,6 +34,7 @@ class Dense(Layer):
         self.in_features = check_positive_int(in_features, "in_features", "Dense")
         self.out_features = check_positive_int(out_features, "out_features", "Dense")
         shape = (self.in_features, self.out_features)
+        check_allocation(shape, np.float32, "W", repr(self), peak_factor=3)  # float64 draw
         if initializer is None:
             bound = 1.0 / np.sqrt(self.in_features)
             rng = default_rng()
