@@ -139,8 +139,10 @@ class TqdmProgress:
 
 
 def _number(value: float) -> str:
-    """4 decimals below 10 (0.2843), else 4 significant digits (12.28, 1235, 1.235e+04)."""
-    return f"{value:.4f}" if abs(value) < 10 else f"{value:.4g}"
+    """At most 7 characters: 0.2843, 12.28, 1235, 1.2e+04 (nan and inf as they are)."""
+    if abs(value) < 10:
+        return f"{value:.4f}"
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.1e}"
 
 
 def _metrics_text(event: dict[str, Any]) -> str:
@@ -158,7 +160,7 @@ def _epoch_line(event: dict[str, Any], width: int | None) -> str:
     """``Epoch 3/10: loss=... acc=... val_loss=... val_acc=... 6.5s 8300 img/s``.
 
     The rate is left out when the line would not fit ``width`` columns (None: no limit);
-    the rest fits 80 columns up to epoch 999/999 and 9999.9 s.
+    the rest fits 80 columns up to epoch 999/999, 99999.9 s and any loss.
     """
     line = f"Epoch {event['epoch']}/{event['epochs']}: {_metrics_text(event)}"
     line += f" {event['seconds']:.1f}s"
