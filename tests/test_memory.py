@@ -113,3 +113,17 @@ def test_cli_reports_numpy_memory_errors_in_one_line(monkeypatch, capsys) -> Non
     assert capsys.readouterr().err.strip() == (
         "scratchcnn summary: error: out of memory: Unable to allocate 1.00 TiB for an array"
     )
+
+
+def test_predict_with_a_huge_input_shape(tmp_path: Path, eight_gib, capsys) -> None:
+    from PIL import Image
+
+    lonely = tmp_path / "m.npz"
+    Sequential([Flatten(), Dense(4, 3)]).save(lonely)
+    Image.new("L", (4, 4)).save(tmp_path / "a.png")
+    argv = ["predict", str(lonely), str(tmp_path / "a.png"), "--input-shape", "3", "99999",
+            "99999"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("scratchcnn predict: error: prepare_image: the framed picture of shape "
+                          "(3, 99999, 99999) needs 223.5 GiB as float64")

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from scratchcnn.memory import check_allocation
+
 # What a folder given to ``predict`` is searched for (case-insensitive, not recursive).
 IMAGE_SUFFIXES = frozenset(
     {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pnm"}
@@ -267,6 +269,7 @@ def prepare_image(
             f"prepare_image: preprocess must be one of {', '.join(PREPROCESSING)}, got "
             f"{preprocess!r}"
         )
+    check_allocation((C, H, W), np.float64, "the framed picture", "prepare_image", peak_factor=3)
     pixels = to_channels(read_image(path), C)
     if invert == "yes" or (invert == "auto" and light_on_dark and is_dark_on_light(pixels)):
         pixels = 1.0 - pixels
