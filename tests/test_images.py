@@ -216,3 +216,41 @@ def test_mnist_framing_reproduces_mnist_digits(tmp_path: Path) -> None:
     assert np.median(framed_match) > 0.97
     assert np.median(resized_match) < 0.6
     assert np.abs(offsets).max() <= 0.5  # centre of mass on pixel (14, 14), as in MNIST
+
+
+@pytest.mark.slow
+def test_lenet5_reads_canvas_filling_digits_with_mnist_framing(tmp_path: Path, capsys) -> None:
+    # LeNet-5 trained on 8,000 MNIST test digits, asked through the CLI about 200 others drawn
+    # black on a transparent 400x400 canvas that they fill
+    import json
+
+    from threadpoolctl import threadpool_limits
+
+    from scratchcnn import zoo
+    from scratchcnn.cli import main
+
+    X, y = _mnist_test_images()
+    with threadpool_limits(1):
+        model = zoo.get_model("lenet5", input_shape=(1, 28, 28), num_classes=10, seed=0)
+        model.fit(X[:8000], y[:8000], epochs=2, batch_size=64, seed=0, verbose=0)
+    _, held_out_accuracy = model.evaluate(X[9000:9200], y[9000:9200])
+    run = tmp_path / "run"
+    run.mkdir()
+    model.save(run / "model.npz")
+    config = {"dataset": "mnist", "input_shape": [1, 28, 28],
+              "preprocessing": {"light_on_dark": True}}
+    (run / "config.json").write_text(json.dumps(config))
+    pictures = tmp_path / "drawn"
+    pictures.mkdir()
+    for i in range(9000, 9200):
+        drawing = _digit_drawing(X[i, 0].astype(np.float64))
+        _save_black_on_transparent(drawing, pictures / f"{i}.png")
+    accuracy = {}
+    for mode in ("auto", "resize"):
+        assert main(["predict", str(run), str(pictures), "--preprocess", mode]) == 0
+        lines = capsys.readouterr().out.strip().splitlines()
+        predicted = {int(Path(line.split(": ")[0]).stem): int(line.split(": ")[1].split()[0])
+                     for line in lines}
+        accuracy[mode] = np.mean([predicted[i] == y[i] for i in range(9000, 9200)])
+    assert accuracy["auto"] >= held_out_accuracy - 0.03  # as good as on MNIST's own images
+    assert accuracy["auto"] >= accuracy["resize"] + 0.15

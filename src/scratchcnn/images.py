@@ -43,7 +43,15 @@ MNIST_BOX = 20
 
 # A pixel is ink when it is this bright, relative to the background (0) and the peak (1)
 INK_THRESHOLD = 0.1
-_LUMA = np.array([0.299, 0.587, 0.114])
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def _gray(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, 1 or 3) -> (H, W): the channel itself, or ITU-R 601 luma of RGB."""
+    if pixels.shape[2] == 1:
+        return pixels[:, :, 0]
+    red, green, blue = _LUMA  # sums of strided planes: far faster than a matmul on a view
+    return red * pixels[:, :, 0] + green * pixels[:, :, 1] + blue * pixels[:, :, 2]
 
 
 class ImageError(ValueError):
@@ -96,7 +104,7 @@ def composite(pixels: np.ndarray) -> np.ndarray:
     if pixels.shape[2] not in (2, 4):
         return pixels
     color, alpha = pixels[:, :, :-1], pixels[:, :, -1:]
-    brightness = color[:, :, 0] if color.shape[2] == 1 else color @ _LUMA
+    brightness = _gray(color)
     weight = float(alpha.sum())
     ink = float((brightness * alpha[:, :, 0]).sum()) / weight if weight > 0 else 0.0
     background = 1.0 if ink < 0.5 else 0.0
@@ -141,8 +149,7 @@ def read_image(path: str | os.PathLike[str]) -> np.ndarray:
 def to_channels(pixels: np.ndarray, channels: int) -> np.ndarray:
     """(H, W, 1 or 3) -> (channels, H, W): gray by ITU-R 601 luma, or gray repeated as RGB."""
     if channels == 1:
-        gray = pixels[:, :, 0] if pixels.shape[2] == 1 else pixels @ _LUMA
-        return gray[None]
+        return _gray(pixels)[None]
     rgb = np.repeat(pixels, 3, axis=2) if pixels.shape[2] == 1 else pixels
     return rgb.transpose(2, 0, 1)
 
