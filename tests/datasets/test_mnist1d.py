@@ -157,3 +157,17 @@ def test_missing_package_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setitem(sys.modules, "mnist1d", None)  # makes `import mnist1d` fail
     with pytest.raises(ImportError, match="pip install mnist1d"):
         make_mnist1d(num_samples=20, seed=99)
+
+
+def test_offline_and_writes_nothing(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("make_mnist1d tried to open a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.chdir(tmp_path)
+    (X_train, _), _ = make_mnist1d(num_samples=40, seed=11)
+    assert X_train.shape == (32, 1, 40)
+    assert list(tmp_path.iterdir()) == []  # no mnist1d_data.pkl left in the working folder

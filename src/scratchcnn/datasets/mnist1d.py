@@ -8,6 +8,9 @@ last few results are cached in memory; each call returns fresh arrays). It
 seeds NumPy's and Python's global random generators to do so; their states are restored
 afterwards, so calling it does not change other code's random numbers.
 
+Only the package's ``make_dataset`` is called: its ``get_dataset`` would try to download a
+pickle from GitHub, unpickle it and write ``mnist1d_data.pkl`` into the working folder.
+
 The values are a real-valued signal standardized over the whole set (mean 0, standard
 deviation 1), not pixels in [0, 1].
 """
