@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scratchcnn.cli import build_parser, main
+from scratchcnn.cli import DATASET_DEFAULTS, build_parser, main
 from scratchcnn.datasets import DATASETS, write_idx
 from scratchcnn.datasets import mnist as mnist_module
 from scratchcnn.layers import Dense, Flatten
@@ -41,6 +41,8 @@ def test_help_shows_the_defaults(capsys) -> None:
     for expected in ("--epochs EPOCHS number of passes", "--batch-size BATCH_SIZE samples per",
                      "--limit N use only the first N", "(default: digits)", "(default: 0.1)"):
         assert expected in text
+    for name, defaults in DATASET_DEFAULTS.items():  # the description states each dataset's
+        assert f"{name}: {defaults['model']}, {defaults['epochs']} epochs" in text
     assert main(["predict", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "IMAGE an image file, or a folder" in text and "--top-k K" in text

@@ -497,10 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
     per_dataset = "default: per dataset, see above"
     train = sub.add_parser(
         "train", help="train a model and write a run folder",
-        description="Train a model on a dataset. Unset options take per-dataset defaults "
-        "(digits: small_cnn, 15 epochs, batch 32, lr 3e-3; mnist: lenet5, 5 epochs, batch "
-        "128, lr 1e-3; fashion-mnist: lenet5, 10 epochs, batch 128, lr 1e-3; mnist1d: "
-        "mnist1d_cnn, 30 epochs, batch 100, lr 1e-2).",
+        description="Train a model on a dataset. Unset options take per-dataset defaults ("
+        + "; ".join(
+            f"{name}: {d['model']}, {d['epochs']} epochs, batch {d['batch_size']}, lr {d['lr']:g}"
+            for name, d in DATASET_DEFAULTS.items()
+        )
+        + ").",
     )
     train.add_argument("--model", default=None,
                        help=f"small_cnn or a zoo name: {', '.join(_model_names()[1:])} "
