@@ -128,7 +128,7 @@ def test_mnist_runs_use_the_mnist_framing(run_dir: Path, tmp_path: Path, monkeyp
         seen.append(preprocess)
         return np.zeros((1, 8, 8), dtype=np.float32)
 
-    monkeypatch.setattr("scratchcnn.images.prepare_image", record)
+    monkeypatch.setattr("scratchcnn.predict.prepare_image", record)
     run = tmp_path / "mnist-run"
     run.mkdir()
     shutil.copy(run_dir / "model.npz", run)
@@ -139,3 +139,34 @@ def test_mnist_runs_use_the_mnist_framing(run_dir: Path, tmp_path: Path, monkeyp
         assert main(["predict", str(run_folder), str(path)]) == 0
     assert main(["predict", str(run), str(path), "--preprocess", "resize"]) == 0
     assert seen == ["mnist", "fit", "resize"]
+
+
+def test_classify_pictures_keeps_the_order_across_batches(
+    run_dir: Path, tmp_path: Path, monkeypatch
+) -> None:
+    from scratchcnn import predict
+    from scratchcnn.model import load
+
+    monkeypatch.setattr(predict, "BATCH", 2)
+    written = _write_digits(tmp_path / "in", range(1780, 1785))
+    broken = tmp_path / "in" / "digit1782b.png"  # sorts between the third and fourth
+    broken.write_text("no")
+    results = list(predict.classify_pictures(
+        load(run_dir / "model.npz"), [tmp_path / "in"], (1, 8, 8), top_k=2, preprocess="fit",
+        light_on_dark=True,
+    ))
+    names = sorted(p.name for p in (tmp_path / "in").iterdir())
+    assert [Path(r.path).name for r in results] == names
+    assert [r.error is None for r in results] == [True, True, True, False, True, True]
+    assert all(len(r.top) == 2 for r in results if r.error is None)
+    assert len(written) == 5
+
+
+def test_pictures_that_do_not_fit_the_model(run_dir: Path, tmp_path: Path, capsys) -> None:
+    lonely = tmp_path / "lonely.npz"
+    shutil.copy(run_dir / "model.npz", lonely)
+    [(path, _)] = _write_digits(tmp_path, range(3, 4))
+    assert main(["predict", str(lonely), str(path), "--input-shape", "3", "8", "8"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("scratchcnn predict: error: images of shape (3, 8, 8) do not fit the "
+                          "model: ")

@@ -43,15 +43,8 @@ DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
 # Every dataset here stores light strokes on a dark background (high value = ink).
 LIGHT_ON_DARK = {"digits", "mnist", "fashion-mnist"}
 
-# How `predict` frames a picture like each dataset's images (see scratchcnn.images).
-FRAMING = {"mnist": "mnist", "fashion-mnist": "fit", "digits": "fit"}
-
 # The datasets read from MNIST-format files, for which --data-root means something.
 ROOT_DATASETS = {"mnist", "fashion-mnist"}
-
-
-# Pictures are read and classified this many at a time, so a large folder needs little memory.
-PREDICT_BATCH = 64
 
 
 class CLIError(Exception):
@@ -322,37 +315,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _image_paths(arguments: Sequence[str]) -> list[tuple[str, str | None]]:
-    """Each file to classify with None, or an argument that gives none with its error."""
-    from scratchcnn.images import IMAGE_SUFFIXES, images_in_folder
-
-    items: list[tuple[str, str | None]] = []
-    for argument in arguments:
-        path = Path(argument)
-        if path.is_dir():
-            found = images_in_folder(path)
-            if not found:
-                kinds = ", ".join(sorted(IMAGE_SUFFIXES))
-                items.append((argument, f"no image files ({kinds}) in this folder"))
-            items += [(str(p), None) for p in found]
-        else:
-            items.append((argument, None))
-    return items
-
-
-def _framing(args: argparse.Namespace, config: dict[str, Any]) -> str:
-    if args.preprocess != "auto":
-        return str(args.preprocess)
-    return FRAMING.get(str(config.get("dataset")), "resize")
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Print the top predicted labels and their probabilities for each image.
+    """Print the top labels and their probabilities for each picture (see scratchcnn.predict).
 
-    Folders stand for the images in them. A file that cannot be read is reported on stderr
-    and the others are still classified; the exit status is then 2.
+    A file that cannot be read is reported on stderr and the others are still classified;
+    the exit status is then 2.
     """
-    from scratchcnn.images import ImageError, prepare_image
+    from scratchcnn.predict import classify_pictures, framing_for
 
     model, config = _load_run(args.model)
     input_shape = _input_shape(config, args.input_shape, args.model)
@@ -361,55 +330,31 @@ def cmd_predict(args: argparse.Namespace) -> int:
             f"{input_shape[0]}-channel inputs; images give 1 (gray) or 3 (RGB) channels"
         )
         raise CLIError(f"the model takes inputs of shape {input_shape}: {what}")
-    light_on_dark = bool(config.get("preprocessing", {}).get("light_on_dark", False))
-    framing = _framing(args, config)
-    names = config.get("class_names") or []
-    failures = 0
-
-    def report(path: str, message: str) -> None:
-        nonlocal failures
-        failures += 1
-        print(f"scratchcnn predict: error: {path}: {message}", file=sys.stderr, flush=True)
-
-    def classify(paths: list[str], batch: list[np.ndarray]) -> None:
-        try:
-            proba = model.predict_proba(np.stack(batch))
-        except ValueError as error:
-            raise CLIError(
-                f"images of shape {input_shape} do not fit the model: {error}"
-            ) from error
-        k = min(args.top_k, proba.shape[1])
-        for path, row in zip(paths, proba, strict=True):
-            best = np.argsort(-row, kind="stable")[:k]
-            labels = [names[i] if i < len(names) else str(i) for i in best]
-            text = ", ".join(f"{label} ({float(row[i]):.4f})" for label, i in zip(
-                labels, best, strict=True))
-            print(f"{path}: {text}", flush=True)
-
-    paths: list[str] = []
-    batch: list[np.ndarray] = []
-    items = _image_paths(args.images)
-    for path, problem in items:
-        if problem is not None:
-            report(path, problem)
-            continue
-        try:
-            batch.append(prepare_image(path, input_shape, args.invert, light_on_dark, framing))
-        except ImageError as error:
-            report(path, str(error).removeprefix(f"{Path(path)}: "))
-            continue
-        paths.append(path)
-        if len(batch) == PREDICT_BATCH:
-            classify(paths, batch)
-            paths, batch = [], []
-    if batch:
-        classify(paths, batch)
-    if failures:
-        if len(items) > 1:
-            print(f"scratchcnn predict: {failures} of {len(items)} files could not be classified",
-                  file=sys.stderr)
-        return 2
-    return 0
+    preprocess = args.preprocess
+    if preprocess == "auto":
+        preprocess = framing_for(config.get("dataset"))
+    predictions = classify_pictures(
+        model, args.images, input_shape,
+        class_names=config.get("class_names") or (),
+        top_k=args.top_k,
+        invert=args.invert,
+        light_on_dark=bool(config.get("preprocessing", {}).get("light_on_dark", False)),
+        preprocess=preprocess,
+    )
+    count = failures = 0
+    for prediction in predictions:
+        count += 1
+        if prediction.error is not None:
+            failures += 1
+            print(f"scratchcnn predict: error: {prediction.path}: {prediction.error}",
+                  file=sys.stderr, flush=True)
+        else:
+            text = ", ".join(f"{label} ({p:.4f})" for label, p in prediction.top)
+            print(f"{prediction.path}: {text}", flush=True)
+    if failures and count > 1:
+        print(f"scratchcnn predict: {failures} of {count} files could not be classified",
+              file=sys.stderr)
+    return 2 if failures else 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
