@@ -161,16 +161,21 @@ ERROR_CASES = {
                                 "too small for this architecture"),
     "missing-model": (["evaluate", "{tmp}/nothing/model.npz"], "model file not found"),
     "missing-run-folder": (["predict", "{tmp}", "x.png"], "model file not found"),
-    "missing-image": (["predict", "{run}", "{tmp}/missing.png"], "image file not found"),
-    "not-an-image": (["predict", "{run}", "{bad}"], "cannot read"),
+    "missing-image": (["predict", "{run}", "{tmp}/missing.png"], "missing.png: no such file"),
+    "not-an-image": (["predict", "{run}", "{bad}"], "not an image file Pillow can read"),
     "dataset-shape-mismatch": (["evaluate", "{run}", "--dataset", "mnist1d"],
                                "takes inputs of shape (1, 8, 8), but mnist1d has samples of "
                                "shape (1, 40)"),
     "no-config-for-predict": (["predict", "{lonely}", "{bad}"], "pass --input-shape C H W"),
     "image-channels": (["predict", "{lonely}", "{bad}", "--input-shape", "2", "8", "8"],
                        "2-channel inputs"),
-    "image-for-sequence-model": (["predict", "{lonely}", "{bad}", "--input-shape", "1", "40"],
-                                 "not images"),
+    "image-for-sequence-model": (["predict", "{sequence}", "{bad}"], "not images"),
+    "data-root-missing": (["evaluate", "{run}", "--dataset", "mnist", "--data-root",
+                           "{tmp}/nowhere"], "--data-root '{tmp}/nowhere' does not exist"),
+    "data-root-is-a-file": (["evaluate", "{run}", "--dataset", "mnist", "--data-root", "{bad}"],
+                            "is not a folder"),
+    "data-root-for-digits": (["evaluate", "{run}", "--data-root", "{tmp}"],
+                             "--data-root is for fashion-mnist and mnist; digits needs no files"),
     "val-split": (["train", "--val-split", "1.5"], "--val-split must be in [0, 1)"),
 }
 
@@ -181,10 +186,15 @@ def test_user_errors_exit_2_with_one_line(
 ) -> None:
     lonely = tmp_path / "lonely.npz"  # a model file without its config.json
     shutil.copy(run_dir / "model.npz", lonely)
+    sequence = tmp_path / "sequence"  # a run whose config says it takes (1, 40) sequences
+    sequence.mkdir()
+    shutil.copy(run_dir / "model.npz", sequence)
+    (sequence / "config.json").write_text(json.dumps({"input_shape": [1, 40]}))
     argv, message = ERROR_CASES[case]
-    argv = [
-        a.format(tmp=tmp_path, run=run_dir, bad=bad_image, lonely=lonely) for a in argv
-    ]
+    names = {"tmp": tmp_path, "run": run_dir, "bad": bad_image, "lonely": lonely,
+             "sequence": sequence}
+    argv = [a.format(**names) for a in argv]
+    message = message.format(**names)
     assert main(argv) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()

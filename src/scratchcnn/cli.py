@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import scratchcnn
+from scratchcnn.images import PREPROCESSING
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -43,6 +44,9 @@ DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
 
 # Every dataset here stores light strokes on a dark background (high value = ink).
 LIGHT_ON_DARK = {"digits", "mnist", "fashion-mnist"}
+
+# The datasets read from MNIST-format files, for which --data-root means something.
+ROOT_DATASETS = {"mnist", "fashion-mnist"}
 
 
 class CLIError(Exception):
@@ -104,14 +108,30 @@ def build_model(
 
 
 # -- data ------------------------------------------------------------------------------------
-def _load_data(name: str, data_root: str | None) -> tuple[tuple[Any, Any], tuple[Any, Any]]:
-    from scratchcnn.datasets import load_dataset
+def _load_data(name: str, data_root: str | None, split: str | None = None) -> Any:
+    """The dataset's two splits, or one (``split="test"``) as ``(X, y)``.
+
+    ``--data-root`` must be an existing folder and is only for the MNIST-format datasets;
+    the loaders' hints about their ``root=`` argument name the option instead.
+    """
+    from scratchcnn.datasets import DownloadError, load_dataset
+    from scratchcnn.datasets.mnist import ROOT_HINT
 
     key = _dataset_key(name)
     kwargs: dict[str, Any] = {}
-    if data_root is not None and key in ("mnist", "fashion-mnist"):
+    if data_root is not None:
+        if key not in ROOT_DATASETS:
+            raise CLIError(
+                f"--data-root is for {' and '.join(sorted(ROOT_DATASETS))}; {key} needs no files"
+            )
+        if not Path(data_root).is_dir():
+            what = "is not a folder" if Path(data_root).exists() else "does not exist"
+            raise CLIError(f"--data-root {data_root!r} {what}")
         kwargs["root"] = data_root
-    return load_dataset(key, **kwargs)
+    try:
+        return load_dataset(key, split=split, **kwargs)
+    except (DownloadError, FileNotFoundError) as error:
+        raise CLIError(str(error).replace(ROOT_HINT, "pass --data-root FOLDER")) from error
 
 
 def _train_defaults(dataset: str) -> dict[str, Any]:
@@ -404,7 +424,8 @@ def _train_run(
     from scratchcnn.plots import confusion_matrix, plot_confusion_matrix
 
     matrix = confusion_matrix(y_test, predicted, int(config["num_classes"]))
-    plot_confusion_matrix(matrix, out / "confusion.png", config["class_names"], title=title)
+    split_title = f"{title}: test split ({len(y_test)} samples)"
+    plot_confusion_matrix(matrix, out / "confusion.png", config["class_names"], title=split_title)
 
     if history.stopped_reason and not history.diverged:
         print(f"Stopped early: {history.stopped_reason}")
@@ -468,7 +489,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.dataset is None and "dataset" not in config:
         raise CLIError(f"no config.json with the dataset next to {args.model!r}; pass --dataset")
     dataset = _dataset_key(args.dataset or config["dataset"])
-    _, (X, y) = _load_data(dataset, args.data_root)
+    X, y = _load_data(dataset, args.data_root, split="test")
     X, y = _limit(X, y, args.limit)
     expected = config.get("input_shape")
     if expected is not None and tuple(expected) != tuple(X.shape[1:]):
@@ -522,62 +543,46 @@ def _check_weights(model: Any, path: str) -> None:
                     )
 
 
-def load_image(
-    path: str, input_shape: tuple[int, ...], invert: str, light_on_dark: bool
-) -> np.ndarray:
-    """An image file as a (C, H, W) float32 array in [0, 1], prepared as in training.
-
-    Grayscale for 1-channel models, RGB for 3; resized to H x W with area averaging.
-    ``invert`` is 'yes', 'no' or 'auto': auto inverts a dark-on-light picture (bright border)
-    for a model trained on light-on-dark images such as MNIST.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    if len(input_shape) != 3:
-        raise CLIError(f"the model takes inputs of shape {input_shape}, not images (C, H, W)")
-    C, H, W = input_shape
-    if C not in (1, 3):
-        raise CLIError(f"the model takes {C}-channel inputs; images give 1 (gray) or 3 (RGB)")
-    if not Path(path).is_file():
-        raise CLIError(f"image file not found: {path!r}")
-    try:
-        with Image.open(path) as image:
-            image = image.convert("L" if C == 1 else "RGB")
-            image = image.resize((W, H), Image.Resampling.BOX)
-    except (UnidentifiedImageError, OSError) as error:
-        raise CLIError(f"cannot read {path!r} as an image: {error}") from error
-    pixels = np.asarray(image, dtype=np.float32) / np.float32(255)
-    pixels = pixels[None] if C == 1 else pixels.transpose(2, 0, 1)
-    if invert == "yes":
-        pixels = 1.0 - pixels
-    elif invert == "auto" and light_on_dark:
-        border = np.concatenate(
-            [pixels[:, 0].ravel(), pixels[:, -1].ravel(), pixels[:, :, 0].ravel(),
-             pixels[:, :, -1].ravel()]
-        )
-        if border.mean() > 0.5:
-            pixels = 1.0 - pixels
-    return np.ascontiguousarray(pixels, dtype=np.float32)
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
-    """Print the predicted label and its probability for each image."""
+    """Print the top labels and their probabilities for each picture (see scratchcnn.predict).
+
+    A file that cannot be read is reported on stderr and the others are still classified;
+    the exit status is then 2.
+    """
+    from scratchcnn.predict import classify_pictures, framing_for
+
     model, config = _load_run(args.model)
     input_shape = _input_shape(config, args.input_shape, args.model)
-    light_on_dark = bool(config.get("preprocessing", {}).get("light_on_dark", False))
-    batch = np.stack(
-        [load_image(path, input_shape, args.invert, light_on_dark) for path in args.images]
+    if len(input_shape) != 3 or input_shape[0] not in (1, 3):
+        what = "not images (C, H, W)" if len(input_shape) != 3 else (
+            f"{input_shape[0]}-channel inputs; images give 1 (gray) or 3 (RGB) channels"
+        )
+        raise CLIError(f"the model takes inputs of shape {input_shape}: {what}")
+    preprocess = args.preprocess
+    if preprocess == "auto":
+        preprocess = framing_for(config.get("dataset"))
+    predictions = classify_pictures(
+        model, args.images, input_shape,
+        class_names=config.get("class_names") or (),
+        top_k=args.top_k,
+        invert=args.invert,
+        light_on_dark=bool(config.get("preprocessing", {}).get("light_on_dark", False)),
+        preprocess=preprocess,
     )
-    try:
-        proba = model.predict_proba(batch)
-    except ValueError as error:
-        raise CLIError(f"images of shape {input_shape} do not fit the model: {error}") from error
-    names = config.get("class_names") or [str(k) for k in range(proba.shape[1])]
-    for path, row in zip(args.images, proba, strict=True):
-        k = int(np.argmax(row))
-        label = names[k] if k < len(names) else str(k)
-        print(f"{path}: {label} ({float(row[k]):.4f})")
-    return 0
+    count = failures = 0
+    for prediction in predictions:
+        count += 1
+        if prediction.error is not None:
+            failures += 1
+            print(f"scratchcnn predict: error: {prediction.path}: {prediction.error}",
+                  file=sys.stderr, flush=True)
+        else:
+            text = ", ".join(f"{label} ({p:.4f})" for label, p in prediction.top)
+            print(f"{prediction.path}: {text}", flush=True)
+    if failures and count > 1:
+        print(f"scratchcnn predict: {failures} of {count} files could not be classified",
+              file=sys.stderr)
+    return 2 if failures else 0
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -632,8 +637,20 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, got {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its four subcommands."""
+    """The argument parser with its four subcommands; every option's help gives its default."""
     parser = argparse.ArgumentParser(
         prog="scratchcnn",
         description="Convolutional neural networks from scratch on NumPy.",
@@ -645,24 +662,35 @@ def build_parser() -> argparse.ArgumentParser:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--threads", type=_positive_int, default=None,
                        help="BLAS threads (default: 1 to train on digits, else BLAS's choice)")
-        p.add_argument("--data-root", default=None,
-                       help="folder with MNIST-format files (mnist, fashion-mnist)")
+        p.add_argument("--data-root", default=None, metavar="FOLDER",
+                       help="an existing folder with the MNIST-format files of mnist or "
+                       "fashion-mnist, or where to download them (default: search "
+                       "$SCRATCHCNN_DATA, the cache and system folders)")
 
+    per_dataset = "default: per dataset, see above"
     train = sub.add_parser(
         "train", help="train a model and write a run folder",
-        description="Train a model on a dataset. Unset options take per-dataset defaults "
-        "(digits: small_cnn, 15 epochs, batch 32, lr 3e-3; mnist/fashion-mnist: lenet5, "
-        "batch 128, lr 1e-3; mnist1d: mnist1d_cnn).",
+        description="Train a model on a dataset. Unset options take per-dataset defaults ("
+        + "; ".join(
+            f"{name}: {d['model']}, {d['epochs']} epochs, batch {d['batch_size']}, lr {d['lr']:g}"
+            for name, d in DATASET_DEFAULTS.items()
+        )
+        + ").",
     )
-    train.add_argument("--model", default=None, help="small_cnn or a zoo name (lenet5, ...)")
+    train.add_argument("--model", default=None,
+                       help=f"small_cnn or a zoo name: {', '.join(_model_names()[1:])} "
+                       f"({per_dataset})")
     train.add_argument("--dataset", default="digits",
-                       help="digits (default), mnist, fashion-mnist, mnist1d")
-    train.add_argument("--epochs", type=_positive_int, default=None)
-    train.add_argument("--batch-size", type=_positive_int, default=None)
+                       help="digits, mnist, fashion-mnist or mnist1d (default: digits)")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help=f"number of passes over the training set ({per_dataset})")
+    train.add_argument("--batch-size", type=_positive_int, default=None,
+                       help=f"samples per training step ({per_dataset})")
     train.add_argument("--optimizer", default="adam",
-                       help="adam (default), adamw, sgd, momentum, rmsprop, adagrad")
-    train.add_argument("--lr", type=_positive_float, default=None, help="learning rate")
-    train.add_argument("--out", default=None,
+                       help="adam, adamw, sgd, momentum, rmsprop or adagrad (default: adam)")
+    train.add_argument("--lr", type=_positive_float, default=None,
+                       help=f"learning rate ({per_dataset})")
+    train.add_argument("--out", default=None, metavar="FOLDER",
                        help="run folder (default: runs/<dataset>-<model>-<time>); an existing "
                        "one that holds files is refused")
     train.add_argument("--overwrite", action="store_true",
@@ -670,37 +698,68 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", default=None, metavar="RUN_DIR",
                        help="continue the run in RUN_DIR from its last checkpoint, up to "
                        "--epochs in total (default: the run's own)")
-    train.add_argument("--seed", type=int, default=0, help="weights and shuffling (default 0)")
+    train.add_argument("--seed", type=_non_negative_int, default=0,
+                       help="seed of the weights and the shuffling (default: 0)")
     train.add_argument("--val-split", type=float, default=0.1,
-                       help="fraction of the training set held out for validation (0.1)")
-    train.add_argument("--limit", type=_positive_int, default=None,
-                       help="use only the first N training and N test samples")
+                       help="fraction of the training set held out for validation, in [0, 1) "
+                       "(default: 0.1)")
+    train.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                       help="use only the first N training and N test samples (default: all)")
     common(train)
     train.set_defaults(handler=cmd_train)
 
-    evaluate = sub.add_parser("evaluate", help="loss and accuracy of a saved model")
-    evaluate.add_argument("model", help="run folder or model.npz")
-    evaluate.add_argument("--dataset", default=None, help="default: the run's dataset")
-    evaluate.add_argument("--batch-size", type=_positive_int, default=256)
-    evaluate.add_argument("--limit", type=_positive_int, default=None)
+    evaluate = sub.add_parser(
+        "evaluate", help="loss and accuracy of a saved model on a test split",
+        description="Loss, accuracy and per-class accuracy of a saved model on a dataset's "
+        "test split (only the test split is read).",
+    )
+    evaluate.add_argument("model", help="a run folder or a model.npz file")
+    evaluate.add_argument("--dataset", default=None,
+                          help="digits, mnist, fashion-mnist or mnist1d (default: the run's "
+                          "dataset, from its config.json)")
+    evaluate.add_argument("--batch-size", type=_positive_int, default=256,
+                          help="samples per forward pass (default: 256)")
+    evaluate.add_argument("--limit", type=_positive_int, default=None, metavar="N",
+                          help="use only the first N test samples (default: all)")
     common(evaluate)
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    predict = sub.add_parser("predict", help="classify image files (PNG, JPEG)")
-    predict.add_argument("model", help="run folder or model.npz")
-    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict = sub.add_parser(
+        "predict", help="classify image files (PNG, JPEG, ...)",
+        description="Classify pictures with a saved model. Each is read (EXIF orientation, "
+        "16-bit and transparent images handled), converted to the model's channels, inverted "
+        "when needed and framed like the training images. A file that cannot be read is "
+        "reported and the others are still classified; the exit status is then 2.",
+    )
+    predict.add_argument("model", help="a run folder or a model.npz file")
+    predict.add_argument("images", nargs="+", metavar="IMAGE",
+                         help="an image file, or a folder: every image file in it")
     predict.add_argument("--invert", choices=("auto", "yes", "no"), default="auto",
-                         help="auto: invert dark-on-light pictures for MNIST-style models")
-    predict.add_argument("--input-shape", type=_positive_int, nargs="+", default=None,
-                         metavar="N", help="C H W, when there is no config.json")
+                         help="auto: invert dark-on-light pictures for models trained on "
+                         "light-on-dark images such as MNIST (default: auto)")
+    predict.add_argument("--preprocess", choices=("auto", *PREPROCESSING), default="auto",
+                         help="resize: the whole picture to the input size; mnist: crop to "
+                         "the ink, fit in 20x20, centre of mass at the centre of 28x28; fit: "
+                         "crop to the ink and fit the input size; auto: mnist for MNIST "
+                         "models, fit for digits and fashion-mnist, else resize "
+                         "(default: auto)")
+    predict.add_argument("--top-k", type=_positive_int, default=1, metavar="K",
+                         help="print the K most probable labels (default: 1)")
+    predict.add_argument("--input-shape", type=_positive_int, nargs=3, default=None,
+                         metavar=("C", "H", "W"),
+                         help="the model's input shape (default: from the run's config.json)")
     common(predict)
     predict.set_defaults(handler=cmd_predict)
 
     summary = sub.add_parser("summary", help="print a model's layers and parameter counts")
-    summary.add_argument("--model", required=True, help="a model name, run folder or .npz")
+    summary.add_argument("--model", required=True,
+                         help="a model name (small_cnn or a zoo name), a run folder or a "
+                         ".npz file (required)")
     summary.add_argument("--input-shape", type=_positive_int, nargs="+", default=None,
-                         metavar="N", help="C H W (or C L); default: the model's")
-    summary.add_argument("--num-classes", type=_positive_int, default=None)
+                         metavar="N",
+                         help="C H W (or C L) (default: the model's, or the run's)")
+    summary.add_argument("--num-classes", type=_positive_int, default=None, metavar="K",
+                         help="outputs of a named model (default: the model's own, 10 or 1000)")
     summary.set_defaults(handler=cmd_summary, threads=None)
     return parser
 
@@ -740,10 +799,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenModelError as error:
         print(f"scratchcnn {args.command}: error: {error}", file=sys.stderr)
         return 1
-    except (CLIError, ValueError, TypeError, OSError, DownloadError) as error:
+    except (CLIError, ValueError, TypeError, OSError, DownloadError, MemoryError) as error:
         if os.environ.get("SCRATCHCNN_DEBUG"):
             raise
         message = " ".join(str(error).split()) or type(error).__name__
+        if isinstance(error, MemoryError) and not isinstance(error, ValueError):
+            message = f"out of memory: {message}"
         filename = getattr(error, "filename", None)
         if isinstance(error, FileNotFoundError) and filename and str(filename) not in message:
             message = f"{message}: {filename}"

@@ -111,11 +111,21 @@ def test_truncated_gzip(tmp_path: Path) -> None:
 
 
 def test_corrupt_gzip(tmp_path: Path) -> None:
-    data = bytearray(gzip.compress(_header(0x08, 1000) + bytes(range(256)) * 4))
-    data[20:30] = b"\xff" * 10
+    data = bytearray(gzip.compress(_header(0x08, 1024) + bytes(range(256)) * 4))
+    data[10] = 0xFF  # the first deflate block now has the reserved block type 3
     path = tmp_path / "bad.gz"
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=r"bad.gz is a corrupt gzip file"):
+        read_idx(path)
+
+
+def test_gzip_checksum_is_verified(tmp_path: Path) -> None:
+    # the data has exactly the declared size, so the reader goes on to the gzip trailer
+    data = bytearray(gzip.compress(_header(0x08, 1024) + bytes(range(256)) * 4))
+    data[-8] ^= 0xFF  # the CRC-32 of the uncompressed data
+    path = tmp_path / "crc.gz"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"crc.gz is a corrupt gzip file: CRC check failed"):
         read_idx(path)
 
 

@@ -12,6 +12,7 @@ import math
 import os
 import zlib
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -30,50 +31,51 @@ IDX_DTYPES: dict[int, tuple[np.dtype, str]] = {
 _CHUNK = 1 << 20
 
 
-def _read_payload(path: Path) -> bytearray:
-    """Return the file's bytes, decompressed when they start with the gzip magic number."""
-    with open(path, "rb") as raw:
-        compressed = raw.read(2) == GZIP_MAGIC
+class _Reader:
+    """A file's bytes in order, gzip decompressed as a stream; read errors name the file."""
+
+    def __init__(self, path: Path, raw: BinaryIO) -> None:
+        self.path = path
+        self.compressed = raw.read(2) == GZIP_MAGIC
         raw.seek(0)
-        if not compressed:
-            return bytearray(raw.read())
-        payload = bytearray()
+        self.stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if self.compressed else raw
+        self.consumed = 0
+
+    def read(self, n: int) -> bytearray:
+        """Up to ``n`` bytes (fewer only at the end), in chunks: memory follows the data read."""
+        out = bytearray()
         try:
-            with gzip.GzipFile(fileobj=raw, mode="rb") as stream:
-                while chunk := stream.read(_CHUNK):
-                    payload += chunk
+            while len(out) < n:
+                chunk = self.stream.read(min(_CHUNK, n - len(out)))
+                if not chunk:
+                    break
+                out += chunk
         except EOFError as error:
             raise ValueError(
-                f"read_idx: {path} is a truncated gzip file ({error}); "
-                f"{len(payload)} bytes could be decompressed"
+                f"read_idx: {self.path} is a truncated gzip file ({error}); "
+                f"{self.consumed + len(out)} bytes could be decompressed"
             ) from error
         except (gzip.BadGzipFile, zlib.error) as error:
-            raise ValueError(f"read_idx: {path} is a corrupt gzip file: {error}") from error
-    return payload
+            raise ValueError(f"read_idx: {self.path} is a corrupt gzip file: {error}") from error
+        self.consumed += len(out)
+        return out
 
 
-def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an IDX file (gzip or raw) into an array of its declared shape and type.
-
-    Multi-byte types are converted to the machine's byte order. A file whose header is not
-    IDX, or whose data is shorter or longer than the header declares, raises a ``ValueError``
-    that names the file and what is wrong.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"read_idx: no such file: {path}")
-    payload = _read_payload(path)
-    if len(payload) < 4:
+def _read_header(reader: _Reader) -> tuple[tuple[int, ...], np.dtype, str, int]:
+    """Shape, dtype, type name and header size from the magic number and the dimensions."""
+    path = reader.path
+    magic = reader.read(4)
+    if len(magic) < 4:
         raise ValueError(
             f"read_idx: {path} is too short to be an IDX file: the 4-byte magic number is "
-            f"missing (got {len(payload)} bytes)"
+            f"missing (got {len(magic)} bytes)"
         )
-    if payload[0] != 0 or payload[1] != 0:
+    if magic[0] != 0 or magic[1] != 0:
         raise ValueError(
             f"read_idx: {path} is not an IDX file: expected a magic number starting with two "
-            f"zero bytes, got 0x{bytes(payload[:4]).hex()}"
+            f"zero bytes, got 0x{bytes(magic).hex()}"
         )
-    code, ndim = payload[2], payload[3]
+    code, ndim = magic[2], magic[3]
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02X} ({name})" for c, (_, name) in IDX_DTYPES.items())
         raise ValueError(
@@ -82,23 +84,51 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     if ndim == 0:
         raise ValueError(f"read_idx: {path} declares 0 dimensions; expected at least 1")
     header_size = 4 + 4 * ndim
-    if len(payload) < header_size:
+    dims = reader.read(4 * ndim)
+    if len(dims) < 4 * ndim:
         raise ValueError(
             f"read_idx: {path} is truncated: its header declares {ndim} dimensions "
-            f"({header_size} header bytes), but the file holds only {len(payload)} bytes"
+            f"({header_size} header bytes), but the file holds only {4 + len(dims)} bytes"
         )
-    shape = tuple(int(d) for d in np.frombuffer(payload, dtype=">u4", count=ndim, offset=4))
+    shape = tuple(int(d) for d in np.frombuffer(dims, dtype=">u4"))
     dtype, type_name = IDX_DTYPES[code]
-    expected = math.prod(shape) * dtype.itemsize
-    got = len(payload) - header_size
-    if got != expected:
+    return shape, dtype, type_name, header_size
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """Read an IDX file (gzip or raw) into an array of its declared shape and type.
+
+    Multi-byte types are converted to the machine's byte order. A file whose header is not
+    IDX, or whose data is shorter or longer than the header declares, raises a ``ValueError``
+    that names the file and what is wrong. A gzip file is decompressed as a stream that stops
+    as soon as it holds more than the header declares, so memory never exceeds the declared
+    size (a gzip bomb fails fast).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"read_idx: no such file: {path}")
+    with open(path, "rb") as raw:
+        reader = _Reader(path, raw)
+        shape, dtype, type_name, header_size = _read_header(reader)
+        count = math.prod(shape)
+        expected = count * dtype.itemsize
+        if reader.compressed:
+            data = reader.read(expected)
+            got = len(data)
+            extra = len(reader.read(1)) if got == expected else 0
+        else:  # the file size tells the data size: no need to read a wrong-sized file
+            got = os.fstat(raw.fileno()).st_size - header_size
+            extra = 0
+            data = reader.read(expected) if got == expected else bytearray()
+    if got != expected or extra:
         dims = " x ".join(str(d) for d in shape)
         problem = "truncated" if got < expected else "too long"
+        amount = f"more than {expected}" if extra else f"{got}"
         raise ValueError(
             f"read_idx: {path} is {problem}: expected {expected} bytes of data "
-            f"({dims} {type_name}) after the {header_size}-byte header, got {got}"
+            f"({dims} {type_name}) after the {header_size}-byte header, got {amount}"
         )
-    array = np.frombuffer(payload, dtype=dtype, count=math.prod(shape), offset=header_size)
+    array = np.frombuffer(data, dtype=dtype, count=count)
     if dtype.itemsize > 1:
         array = array.astype(dtype.newbyteorder("="))
     return array.reshape(shape)

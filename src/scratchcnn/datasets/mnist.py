@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -58,6 +59,10 @@ SYSTEM_FOLDERS: dict[str, list[Path]] = {
 }
 
 Split = tuple[np.ndarray, np.ndarray]
+
+# How the "install it by hand" hint names the root setting; the command line replaces it with
+# its own option's name.
+ROOT_HINT = "pass root=<folder>"
 
 
 def cache_dir(name: str | None = None) -> Path:
@@ -189,7 +194,7 @@ def _resolve(
     searched = "\n".join(f"  {folder}" for folder in folders)
     manual = (
         f"Searched:\n{searched}\nTo install it by hand, place {stem}.gz (or the uncompressed "
-        f"{stem}) in {target}, in $SCRATCHCNN_DATA/{name}, or pass root=<folder>."
+        f"{stem}) in {target}, in $SCRATCHCNN_DATA/{name}, or {ROOT_HINT}."
     )
     if not download:
         raise FileNotFoundError(f"{owner}: {stem} not found and download=False. {manual}")
@@ -212,20 +217,24 @@ def _load_named(
     mirrors: Sequence[str] | None,
     md5: Mapping[str, str] | None,
     timeout: float,
-) -> tuple[Split, Split]:
+    split: str | None,
+) -> Any:
     mirrors = MIRRORS[name] if mirrors is None else mirrors
     checksums = MD5[name] if md5 is None else md5
+    wanted = ("train", "test") if split is None else (split,)
+    for one in wanted:
+        _check_split(one, owner)
     splits = []
-    for split in ("train", "test"):
+    for one in wanted:  # only the files of the splits asked for are looked up or downloaded
         images_path, labels_path = (
             _resolve(name, stem, root, download, mirrors, checksums, timeout, owner)
-            for stem in SPLITS[split]
+            for stem in SPLITS[one]
         )
         images, labels = read_idx(images_path), read_idx(labels_path)
         splits.append(
             _to_arrays(images, labels, (images_path, labels_path), owner, normalize, flatten, dtype)
         )
-    return splits[0], splits[1]
+    return splits[0] if split is not None else (splits[0], splits[1])
 
 
 def load_mnist(
@@ -238,16 +247,19 @@ def load_mnist(
     mirrors: Sequence[str] | None = None,
     md5: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-) -> tuple[Split, Split]:
+    split: str | None = None,
+) -> Any:
     """MNIST as ``(X_train, y_train), (X_test, y_test)``: 60,000 and 10,000 digits.
 
     X is (N, 1, 28, 28) (or (N, 784) with ``flatten``) in [0, 1] with ``normalize``; y is
     int64. Folders are searched as the module docstring says; missing files are downloaded
     from ``mirrors`` (default ``MIRRORS["mnist"]``) and checked against ``md5`` (file name ->
-    digest, default ``MD5["mnist"]``).
+    digest, default ``MD5["mnist"]``). ``split="train"`` or ``"test"`` returns that split
+    alone as ``(X, y)``, and only its two files are looked up or downloaded.
     """
     return _load_named(
-        "mnist", "load_mnist", root, download, normalize, flatten, dtype, mirrors, md5, timeout
+        "mnist", "load_mnist", root, download, normalize, flatten, dtype, mirrors, md5, timeout,
+        split,
     )
 
 
@@ -261,7 +273,8 @@ def load_fashion_mnist(
     mirrors: Sequence[str] | None = None,
     md5: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
-) -> tuple[Split, Split]:
+    split: str | None = None,
+) -> Any:
     """Fashion-MNIST as ``(X_train, y_train), (X_test, y_test)``: 60,000 and 10,000 images.
 
     Same format, shapes and arguments as :func:`load_mnist`. Debian's
@@ -279,4 +292,5 @@ def load_fashion_mnist(
         mirrors,
         md5,
         timeout,
+        split,
     )

@@ -17,11 +17,17 @@ DATASETS: dict[str, Callable[..., Any]] = {
 }
 
 
-def load_dataset(name: str, **kwargs: Any) -> Any:
+# Loaders that can read one split without touching the other's files
+SPLIT_LOADERS = {"mnist", "fashion-mnist"}
+
+
+def load_dataset(name: str, split: str | None = None, **kwargs: Any) -> Any:
     """Load the dataset registered as ``name`` (see ``DATASETS``), passing ``kwargs`` on.
 
     Names are case-insensitive and ``_`` may stand for ``-`` (``fashion_mnist``). Every
-    loader returns ``(X_train, y_train), (X_test, y_test)``.
+    loader returns ``(X_train, y_train), (X_test, y_test)``; with ``split="train"`` or
+    ``"test"`` only that ``(X, y)`` is returned (and, for MNIST-format datasets, only that
+    split's files are read or downloaded).
     """
     if not isinstance(name, str):
         raise TypeError(f"load_dataset: name must be a str, but got {type(name).__name__}")
@@ -29,4 +35,11 @@ def load_dataset(name: str, **kwargs: Any) -> Any:
     if key not in DATASETS:
         valid = ", ".join(repr(n) for n in sorted(DATASETS))
         raise ValueError(f"load_dataset: unknown dataset {name!r}; valid names are {valid}")
-    return DATASETS[key](**kwargs)
+    if split is None:
+        return DATASETS[key](**kwargs)
+    if split not in ("train", "test"):
+        raise ValueError(f"load_dataset: split must be 'train' or 'test', but got {split!r}")
+    if key in SPLIT_LOADERS:
+        return DATASETS[key](split=split, **kwargs)
+    train, test = DATASETS[key](**kwargs)  # generated or embedded: both splits are cheap
+    return train if split == "train" else test

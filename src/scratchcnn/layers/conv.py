@@ -18,6 +18,7 @@ from scratchcnn.kernels.im2col import conv_output_size
 from scratchcnn.kernels.layout import from_batch_last, to_batch_last
 from scratchcnn.kernels.padding import PADDING_MODES, Pads
 from scratchcnn.layers.base import Layer
+from scratchcnn.memory import check_allocation
 from scratchcnn.random import default_rng
 from scratchcnn.validation import (
     as_float_array,
@@ -39,6 +40,7 @@ def _init_param(
     initializer: Any, kind: str, shape: tuple[int, ...], fan_in: int, owner: str
 ) -> np.ndarray:
     """Draw ``W`` or ``B`` from ``initializer`` (or the default), as a float32 array."""
+    check_allocation(shape, np.float32, kind.replace("B", "b"), owner, peak_factor=3)
     if initializer is None:
         return _uniform_init(shape, fan_in)
     check_initializer(initializer, owner, uses_bias=kind == "B")

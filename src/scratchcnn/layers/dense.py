@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from scratchcnn.layers.base import Layer
+from scratchcnn.memory import check_allocation
 from scratchcnn.random import default_rng
 from scratchcnn.validation import (
     as_float_array,
@@ -52,6 +53,7 @@ class Dense(Layer):
         check_initializer(initializer, "Dense", uses_bias=self.bias)
         shape = (self.in_features, self.out_features)
         b: np.ndarray | None = None
+        check_allocation(shape, np.float32, "W", repr(self), peak_factor=3)  # float64 draw
         if initializer is None:
             bound = 1.0 / np.sqrt(self.in_features)
             rng = default_rng()

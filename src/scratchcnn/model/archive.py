@@ -109,6 +109,9 @@ def read_arrays(path: Path, where: str) -> dict[str, np.ndarray]:
                 f"{where}: not a scratchcnn model file (a single .npy array, not an .npz)"
             )
         with archive:
+            from scratchcnn.memory import check_npz_entries
+
+            check_npz_entries(archive, where)  # before reading: a crafted file may be huge
             try:
                 arrays = {key: archive[key] for key in archive.files}
             except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:

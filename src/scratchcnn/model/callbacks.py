@@ -121,23 +121,26 @@ class TqdmProgress(Callback):
             if self._bar is None:
                 from tqdm import tqdm
 
+                # fits 80 columns: the bar shrinks to what the text leaves (see _epoch_line)
                 self._bar = tqdm(
                     total=event["total_samples"],
                     desc=f"Epoch {event['epoch']}/{event['epochs']}",
                     unit="img",
                     leave=True,
                     dynamic_ncols=True,
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}",
                 )
-            self._bar.set_postfix_str(_metrics_text(event), refresh=False)
+            rate = f"{event['images_per_second']:.0f} img/s "
+            self._bar.set_postfix_str(rate + _metrics_text(event), refresh=False)
             self._bar.update(event["batch_size"])
         elif event["event"] == "epoch":
-            if self._bar is not None:  # tqdm shows the rate itself
-                self._bar.set_postfix_str(_metrics_text(event) + f", {event['seconds']:.1f}s")
+            if self._bar is not None:  # the bar's line becomes the epoch's summary line
+                self._bar.bar_format = "{desc}"
+                self._bar.set_description_str(_epoch_line(event, self._bar.ncols), refresh=False)
                 self._bar.close()
                 self._bar = None
             elif self.verbose:
-                text = _metrics_text(event, with_rate=True) + f", {event['seconds']:.1f}s"
-                print(f"Epoch {event['epoch']}/{event['epochs']}: {text}", flush=True)
+                print(_epoch_line(event, None), flush=True)
 
     def on_batch_end(self, event: dict[str, Any]) -> None:
         self(event)
@@ -154,14 +157,31 @@ class TqdmProgress(Callback):
             self._bar = None
 
 
-def _metrics_text(event: dict[str, Any], with_rate: bool = False) -> str:
-    parts = [f"loss={event['loss']:.4f}"]
+def _number(value: float) -> str:
+    """At most 7 characters: 0.2843, 12.28, 1235, 1.2e+04 (nan and inf as they are)."""
+    if abs(value) < 10:
+        return f"{value:.4f}"
+    return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.1e}"
+
+
+def _metrics_text(event: dict[str, Any]) -> str:
+    parts = [f"loss={_number(event['loss'])}"]
     if event.get("accuracy") is not None:
         parts.append(f"acc={event['accuracy']:.4f}")
     if event.get("val_loss") is not None:
-        parts.append(f"val_loss={event['val_loss']:.4f}")
+        parts.append(f"val_loss={_number(event['val_loss'])}")
     if event.get("val_accuracy") is not None:
         parts.append(f"val_acc={event['val_accuracy']:.4f}")
-    if with_rate:
-        parts.append(f"{event['images_per_second']:.0f} img/s")
-    return ", ".join(parts)
+    return " ".join(parts)
+
+
+def _epoch_line(event: dict[str, Any], width: int | None) -> str:
+    """``Epoch 3/10: loss=... acc=... val_loss=... val_acc=... 6.5s 8300 img/s``.
+
+    The rate is left out when the line would not fit ``width`` columns (None: no limit);
+    the rest fits 80 columns up to epoch 999/999, 99999.9 s and any loss.
+    """
+    line = f"Epoch {event['epoch']}/{event['epochs']}: {_metrics_text(event)}"
+    line += f" {event['seconds']:.1f}s"
+    rate = f" {event['images_per_second']:.0f} img/s"
+    return line + rate if width is None or len(line + rate) <= width else line
