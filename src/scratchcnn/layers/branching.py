@@ -202,8 +202,7 @@ class _Branching(Layer):
                 shape = tuple(layer.output_shape(shape))
             except (ValueError, TypeError) as error:
                 raise type(error)(
-                    f"{self._label()}: {name}[{i}] does not fit its input of shape {shape}: "
-                    f"{error}"
+                    f"{self._label()}: {name}[{i}] does not fit its input of shape {shape}: {error}"
                 ) from error
         return shape
 
@@ -246,9 +245,7 @@ class _Branching(Layer):
         }
 
     def grads(self) -> dict[str, np.ndarray | None]:
-        return {
-            f"{p}.{k}": v for p, layer in self.named_layers() for k, v in layer.grads().items()
-        }
+        return {f"{p}.{k}": v for p, layer in self.named_layers() for k, v in layer.grads().items()}
 
     def buffers(self) -> dict[str, np.ndarray]:
         return {
@@ -331,4 +328,3 @@ class _Branching(Layer):
             lines.append(f"  {extra}")
         lines.append(")")
         return "\n".join(lines)
-

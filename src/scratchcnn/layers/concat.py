@@ -33,9 +33,7 @@ class Concat(_Branching):
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
             raise TypeError(f"{owner}: dim must be an int, but got {dim!r}")
         if dim == 0:
-            raise ValueError(
-                f"{owner}: dim must not be 0 (the batch axis); use 1 for the channels"
-            )
+            raise ValueError(f"{owner}: dim must not be 0 (the batch axis); use 1 for the channels")
         self.dim = int(dim)
         paths = [
             (f"branches.{i}", build_path(branch, owner, f"branches[{i}]"))
@@ -90,7 +88,9 @@ class Concat(_Branching):
                 f"shape {tuple(X.shape)}"
             )
         shared = self._shared_input(X)
-        outputs = [self._run_path(name, shared) if path else X for name, path in self._paths.items()]
+        outputs = [
+            self._run_path(name, shared) if path else X for name, path in self._paths.items()
+        ]
         shape = self._joined_shape([tuple(A.shape) for A in outputs], batched=True)
         axis = self._axis(len(shape))
         out = self._output_buffer(np.empty_like(outputs[0], shape=shape))

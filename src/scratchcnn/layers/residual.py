@@ -81,7 +81,8 @@ class Residual(_Branching):
     ) -> None:
         if body == short:
             return
-        what = "the identity shortcut's (the input's)" if self.shortcut is None else "the shortcut's"
+        identity = self.shortcut is None
+        what = "the identity shortcut's (the input's)" if identity else "the shortcut's"
         hint = ""
         if self.shortcut is None:
             hint = (

@@ -367,7 +367,8 @@ class Sequential(TrainingMixin):
         rows = []
         inputs = [tuple(int(n) for n in input_shape), *shapes[:-1]]
         for name, layer, shape, layer_input in zip(names, self.layers, shapes, inputs, strict=True):
-            rows.append((f"{name} ({type(layer).__name__})", format_shape(shape), layer.num_params()))
+            label = f"{name} ({type(layer).__name__})"
+            rows.append((label, format_shape(shape), layer.num_params()))
             # blocks (Residual, Concat) list their inner layers below their own row, indented
             for inner in getattr(layer, "summary_rows", lambda _: [])(layer_input):
                 rows.append((inner[0], format_shape(inner[1]), inner[2]))
