@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from scratchcnn.grad_mode import is_grad_enabled
+from scratchcnn.kernels.layout import from_batch_last, to_batch_last
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
 
 Path = list[Layer]
@@ -168,14 +169,20 @@ class _Branching(Layer):
         raise NotImplementedError
 
     # -- running the paths -------------------------------------------------------------------
-    def _shared_input(self, X: np.ndarray) -> np.ndarray:
-        """X as a read-only view: an in-place layer (ReLU(inplace=True)) at the start of a path
-        then computes a new array instead of writing over what the other paths read."""
-        if not X.flags.writeable:
-            return X
+    def _shared_input(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, view)``: X in the batch-last layout, and a read-only view for the paths.
+
+        Batch-last once here (free when X came from a layer; a copy the first convolution
+        would make anyway for data in PyTorch's layout) keeps the join of the paths from mixing
+        memory orders, which makes an addition several times slower. Through the read-only
+        view an in-place layer (ReLU(inplace=True)) at the start of a path computes a new array
+        instead of writing over what the other paths read.
+        """
+        if X.ndim >= 2:
+            X = from_batch_last(to_batch_last(X))
         view = X.view()
         view.flags.writeable = False
-        return view
+        return X, view
 
     def _run_path(self, name: str, X: np.ndarray) -> np.ndarray:
         A = X
@@ -225,6 +232,11 @@ class _Branching(Layer):
         return buffer
 
     # -- the layer contract ------------------------------------------------------------------
+    @property
+    def paths(self) -> dict[str, list[Layer]]:
+        """The block's paths by name (``{"body": [...], "shortcut": [...]}``), in order."""
+        return {name: list(path) for name, path in self._paths.items()}
+
     def named_layers(self) -> Iterator[tuple[str, Layer]]:
         """``("body.0", layer)`` pairs: every direct inner layer with its key prefix."""
         for name, path in self._paths.items():

@@ -87,7 +87,7 @@ class Concat(_Branching):
                 f"{owner}: expected batched input (N, *S) of at least 2D, but got input of "
                 f"shape {tuple(X.shape)}"
             )
-        shared = self._shared_input(X)
+        X, shared = self._shared_input(X)
         outputs = [
             self._run_path(name, shared) if path else X for name, path in self._paths.items()
         ]

@@ -96,7 +96,7 @@ class Residual(_Branching):
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         X = as_float_array(X, self._label())
-        shared = self._shared_input(X)
+        X, shared = self._shared_input(X)
         S = self._run_path("shortcut", shared) if self.shortcut is not None else X
         B = self._run_path("body", shared)
         if B.shape != S.shape:
