@@ -99,16 +99,23 @@ def _batchnorm(layer: Any, config: dict[str, Any]) -> nn.Module:
 
 
 class Residual(nn.Module):
-    """body(x) + shortcut(x) (the identity when None), added in place as torchvision does."""
+    """body(x) + shortcut(x) (the identity when None), added in place as torchvision does.
 
-    def __init__(self, body: nn.Module, shortcut: nn.Module | None) -> None:
+    Not in place after a final ReLU, whose backward needs its output.
+    """
+
+    def __init__(self, body: nn.Sequential, shortcut: nn.Module | None) -> None:
         super().__init__()
         self.body, self.shortcut = body, shortcut
+        self.in_place = not isinstance(body[-1], nn.ReLU)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.body(x)
-        out += x if self.shortcut is None else self.shortcut(x)
-        return out
+        skip = x if self.shortcut is None else self.shortcut(x)
+        if self.in_place:
+            out += skip
+            return out
+        return out + skip
 
 
 class PadChannelsShortcut(nn.Module):
