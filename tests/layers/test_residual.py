@@ -446,6 +446,12 @@ def test_construction_errors():
         Concat([])
 
 
+def test_a_layer_inside_a_block_cannot_also_be_in_the_model():
+    conv = Conv2d(2, 2, 3, padding=1)
+    with pytest.raises(ValueError, match=r"Sequential: the same layer object appears twice"):
+        Sequential([conv, Residual([conv])])
+
+
 def test_backward_errors(rng):
     block = make_block("identity")
     with pytest.raises(ValueError, match=r"backward\(\) called before forward\(\)"):
