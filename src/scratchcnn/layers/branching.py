@@ -15,6 +15,7 @@ the block's input gradient, each path stops at its first layer with parameters.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -104,8 +105,8 @@ class _Branching(Layer):
 
     Subclasses call ``_init_paths`` with ``(name, layers)`` pairs, implement ``forward``,
     ``backward`` and ``output_shape`` with ``_run_path`` / ``_backprop_path`` /
-    ``_path_shape``, and set the last layer of each path's ``overwrite_dA`` in
-    ``_last_overwrites``.
+    ``_path_shape`` inside ``with self._flags_set():``, and say in ``_last_overwrites``
+    whether the last layer of each path may overwrite its dA.
     """
 
     def _init_paths(self, paths: list[tuple[str, Path]]) -> None:
@@ -121,52 +122,58 @@ class _Branching(Layer):
                     )
                 seen[id(layer)] = where
         self._paths = dict(paths)
-        for path in self._paths.values():
-            for layer in path:
-                # inner outputs are consumed inside the block before its next forward
-                layer.reuse_output = True
-            for layer in path[:-1]:
-                # inside a path each gradient comes from the next layer and nobody else reads it
-                layer.overwrite_dA = True
         self._workspace: dict[str, np.ndarray] = {}
-        self._configure()
 
-    # -- flags a model sets ------------------------------------------------------------------
-    @property
-    def compute_input_grad(self) -> bool:
-        return self.__dict__.get("_compute_input_grad", True)
-
-    @compute_input_grad.setter
-    def compute_input_grad(self, value: bool) -> None:
-        self._compute_input_grad = bool(value)
-        self._configure()
-
-    @property
-    def overwrite_dA(self) -> bool:
-        return self.__dict__.get("_overwrite_dA", False)
-
-    @overwrite_dA.setter
-    def overwrite_dA(self, value: bool) -> None:
-        self._overwrite_dA = bool(value)
-        self._configure()
-
-    def _configure(self) -> None:
-        """Pass the block's flags on to its paths (before ``_init_paths``: nothing to do)."""
-        if "_paths" not in self.__dict__:
-            return
-        self._starts = {}
-        for name, path in self._paths.items():
-            # without an input gradient, a path's backward stops at its first trainable layer
-            start = 0 if self.compute_input_grad else _first_trainable(path)
-            for i, layer in enumerate(path):
-                layer.compute_input_grad = i != start or self.compute_input_grad
-            self._starts[name] = start
-        for name, overwrite in self._last_overwrites().items():
-            if self._paths[name]:
-                self._paths[name][-1].overwrite_dA = overwrite
-
+    # -- the flags of the inner layers -------------------------------------------------------
     def _last_overwrites(self) -> dict[str, bool]:
+        """May the last layer of each path write over the dA it receives? (by path name)"""
         raise NotImplementedError
+
+    def inner_flags(self) -> dict[str, dict[str, bool]]:
+        """The flags the block gives each inner layer (``"body.0"``: {...}) while it runs it.
+
+        Inner outputs are consumed inside the block before its next forward (``reuse_output``);
+        inside a path each gradient comes from the next layer and nobody else reads it
+        (``overwrite_dA``), the last layer's is the block's choice (``_last_overwrites``);
+        without the block's input gradient, each path's first trainable layer skips its own.
+        """
+        flags = {}
+        last = self._last_overwrites()
+        for name, path in self._paths.items():
+            start = self._start(path)
+            for i in range(len(path)):
+                flags[f"{name}.{i}"] = {
+                    "compute_input_grad": self.compute_input_grad or i != start,
+                    "reuse_output": True,
+                    "overwrite_dA": i < len(path) - 1 or last[name],
+                }
+        return flags
+
+    def _start(self, path: Path) -> int:
+        """Where a path's backward starts: 0, or its first trainable layer without dX."""
+        return 0 if self.compute_input_grad else _first_trainable(path)
+
+    @contextmanager
+    def _flags_set(self) -> Iterator[None]:
+        """Give the inner layers their flags while the block runs them, as a model does."""
+        layers = dict(self.named_layers())
+        previous = {
+            key: (layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA)
+            for key, layer in layers.items()
+        }
+        try:
+            for key, flags in self.inner_flags().items():
+                for flag, value in flags.items():
+                    setattr(layers[key], flag, value)
+            yield
+        finally:
+            for key, (grad, reuse, overwrite) in previous.items():
+                layer = layers[key]
+                layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA = (
+                    grad,
+                    reuse,
+                    overwrite,
+                )
 
     # -- running the paths -------------------------------------------------------------------
     def _shared_input(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -198,7 +205,7 @@ class _Branching(Layer):
     def _backprop_path(self, name: str, dA: np.ndarray) -> np.ndarray | None:
         """dA through the path in reverse; None when the block's input gradient is not needed."""
         path = self._paths[name]
-        for layer in reversed(path[self._starts[name] :]):
+        for layer in reversed(path[self._start(path) :]):
             dA = layer.backward(dA)
         return dA if self.compute_input_grad else None
 
