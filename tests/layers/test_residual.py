@@ -378,6 +378,17 @@ def test_train_eval_and_dtype_reach_inner_layers(rng):
     assert all(p.dtype == np.float64 for p in block.params().values())
 
 
+def test_trainable_reaches_every_inner_layer():
+    block = make_block("projection")
+    block.trainable = False  # freezing (optimizers skip frozen layers) acts on the inner layers
+    assert not block.trainable
+    assert all(getattr(layer, "trainable", True) is False for layer in block.shortcut)
+    block.body[0].trainable = True
+    assert block.trainable  # not every inner layer is frozen
+    with pytest.raises(TypeError, match=r"Residual\(.*\): trainable must be True or False"):
+        block.trainable = "no"
+
+
 def test_optimizer_state_keys_round_trip(rng):
     model = Sequential(
         [Conv2d(2, 2, 3), make_block("identity", c=2), GlobalAvgPool2d(), Dense(2, 3)],

@@ -288,6 +288,18 @@ class _Branching(Layer):
         layer, inner_name = self._inner(name)
         layer._set_array(inner_name, value)
 
+    @property
+    def trainable(self) -> bool:
+        """False when every inner layer is frozen; setting it freezes or thaws them all."""
+        return any(getattr(layer, "trainable", True) for _, layer in self.named_layers())
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{self._label()}: trainable must be True or False, but got {value!r}")
+        for _, layer in self.named_layers():
+            layer.trainable = bool(value)
+
     def train(self, mode: bool = True) -> Layer:
         super().train(mode)
         for _, layer in self.named_layers():
