@@ -7,6 +7,7 @@ from scratchcnn.layers.adaptive_pooling import (
     GlobalMaxPool2d,
 )
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
+from scratchcnn.layers.concat import Concat
 from scratchcnn.layers.conv import Conv1d, Conv2d, SimpleConv1d
 from scratchcnn.layers.dense import Dense
 from scratchcnn.layers.dropout import Dropout
@@ -20,6 +21,7 @@ from scratchcnn.layers.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from scratchcnn.layers.residual import PadChannelsShortcut, Residual
 
 __all__ = [
     "LAYER_REGISTRY",
@@ -29,6 +31,7 @@ __all__ = [
     "AvgPool2d",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Concat",
     "Conv1d",
     "Conv2d",
     "Dense",
@@ -41,7 +44,9 @@ __all__ = [
     "LeakyReLU",
     "MaxPool1d",
     "MaxPool2d",
+    "PadChannelsShortcut",
     "ReLU",
+    "Residual",
     "Sigmoid",
     "SimpleConv1d",
     "Softmax",

@@ -32,6 +32,13 @@ def _softmax(Z: np.ndarray) -> np.ndarray:
     return E
 
 
+def _with_inner_layers(layer: Layer) -> list[Layer]:
+    """``layer`` and, for a block (Residual, Concat), every layer inside it."""
+    inner = getattr(layer, "named_layers", None)
+    nested = [] if inner is None else [x for _, sub in inner() for x in _with_inner_layers(sub)]
+    return [layer, *nested]
+
+
 class Sequential(TrainingMixin):
     """Layers applied in order, trained with ``loss`` and ``optimizer``.
 
@@ -67,7 +74,8 @@ class Sequential(TrainingMixin):
                     f"Sequential: layer {i} {layer!r} carries its own optimizer; build layers "
                     "without one and pass the optimizer to Sequential(optimizer=...)"
                 )
-        if len({id(layer) for layer in layers}) != len(layers):
+        every = [inner for layer in layers for inner in _with_inner_layers(layer)]
+        if len({id(layer) for layer in every}) != len(every):
             raise ValueError(
                 "Sequential: the same layer object appears twice; its parameters would be "
                 "updated twice per step (build a new layer instead)"
@@ -143,7 +151,9 @@ class Sequential(TrainingMixin):
         return [(i != first, i < last, i < last) for i in range(len(self.layers))]
 
     def __repr__(self) -> str:
-        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        lines = [
+            f"  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)
+        ]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
 
     def __len__(self) -> int:
@@ -243,7 +253,7 @@ class Sequential(TrainingMixin):
 
     def _clear_caches(self) -> None:
         for layer in self.layers:
-            layer._cache = None
+            layer._clear_cache()
 
     def output_shape(
         self, input_shape: Sequence[int], owner: str = "Sequential"
@@ -427,10 +437,14 @@ class Sequential(TrainingMixin):
         """
         shapes = self._trace_shapes(input_shape, "Sequential.summary")
         names = layer_names([type(layer).__name__ for layer in self.layers])
-        rows = [
-            (f"{name} ({type(layer).__name__})", format_shape(shape), layer.num_params())
-            for name, layer, shape in zip(names, self.layers, shapes, strict=True)
-        ]
+        rows = []
+        inputs = [tuple(int(n) for n in input_shape), *shapes[:-1]]
+        for name, layer, shape, layer_input in zip(names, self.layers, shapes, inputs, strict=True):
+            label = f"{name} ({type(layer).__name__})"
+            rows.append((label, format_shape(shape), layer.num_params()))
+            # blocks (Residual, Concat) list their inner layers below their own row, indented
+            for inner in getattr(layer, "summary_rows", lambda _: [])(layer_input):
+                rows.append((inner[0], format_shape(inner[1]), inner[2]))
         # frozen layers' parameters count as non-trainable, as in Keras
         trainable = sum(layer.num_params() for layer in self.layers if layer.trainable)
         non_trainable = self.num_params() - trainable
