@@ -93,7 +93,7 @@ def test_load_state_with_missing_keys_is_an_error() -> None:
 
 def test_load_state_not_a_dict() -> None:
     with pytest.raises(
-        TypeError, match="StepLR.load_state_dict: state must be a dict, but got list"
+        TypeError, match=r"StepLR\.load_state_dict: state must be a dict, but got list"
     ):
         StepLR(optimizers.SGD(lr=0.1), step_size=2).load_state_dict([])
 
@@ -164,7 +164,7 @@ def test_bad_arguments(build: Callable[[Any], Any], error: type, message: str) -
 
 
 def test_not_an_optimizer() -> None:
-    with pytest.raises(TypeError, match="StepLR: expected an optimizer .* but got str"):
+    with pytest.raises(TypeError, match=r"StepLR: expected an optimizer .* but got str"):
         StepLR("adam", step_size=2)
 
 
