@@ -73,7 +73,7 @@ def test_jpeg_and_rgba(tmp_path: Path, rng: np.random.Generator) -> None:
     assert classes == ["j", "k"] and X.shape == (2, 3, 8, 8)
     decoded = np.asarray(Image.open(tmp_path / "j" / "photo.JPEG").convert("RGB"))
     np.testing.assert_array_equal(X[0] * 255, decoded.transpose(2, 0, 1).astype(np.float32))
-    assert np.abs(X[0] * 255 - pixels.transpose(2, 0, 1)).mean() < 4  # JPEG is lossy
+    assert np.abs(X[0] * 255 - pixels.transpose(2, 0, 1)).mean() < 8  # JPEG is lossy
     np.testing.assert_allclose(X[1] * 255, pixels.transpose(2, 0, 1), atol=1e-4)  # alpha dropped
 
 
