@@ -82,3 +82,17 @@ def test_nonfinite_norm_error() -> None:
 def test_bad_arguments(args: tuple, error: type, message: str) -> None:
     with pytest.raises(error, match=message):
         clip_grad_norm(*args)
+
+
+def test_nested_layers_of_a_resnet_are_clipped(rng: np.random.Generator) -> None:
+    from scratchcnn.zoo import resnet20
+
+    model = resnet20(input_shape=(1, 8, 8), num_classes=3)
+    model.train()
+    out = model.forward(rng.standard_normal((2, 1, 8, 8)).astype(np.float32))
+    model.backward(rng.standard_normal(out.shape).astype(np.float32))
+    grads = [g for g in model.grads().values() if g is not None]
+    expected = math.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads))
+    assert clip_grad_norm(model, 0.5) == pytest.approx(expected, rel=1e-6)
+    after = math.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads))
+    assert after == pytest.approx(0.5, rel=1e-5)
