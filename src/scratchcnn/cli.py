@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 import scratchcnn
+from scratchcnn import cli_training
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -37,6 +38,7 @@ DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
     "mnist": {"model": "lenet5", "epochs": 5, "batch_size": 128, "lr": 1e-3},
     "fashion-mnist": {"model": "lenet5", "epochs": 10, "batch_size": 128, "lr": 1e-3},
     "mnist1d": {"model": "mnist1d_cnn", "epochs": 30, "batch_size": 100, "lr": 1e-2},
+    "folder": {"model": "small_cnn", "epochs": 10, "batch_size": 32, "lr": 1e-3},
 }
 
 # Every dataset here stores light strokes on a dark background (high value = ink).
@@ -57,6 +59,8 @@ def _model_names() -> list[str]:
 def _dataset_key(name: str) -> str:
     from scratchcnn.datasets import DATASETS
 
+    if cli_training.is_folder(name):
+        return name  # folder:PATH, your own images
     key = name.strip().lower().replace("_", "-")
     if key not in DATASETS:
         raise CLIError(f"unknown dataset {name!r}; valid names: {', '.join(sorted(DATASETS))}")
@@ -102,6 +106,8 @@ def _load_data(name: str, data_root: str | None) -> tuple[tuple[Any, Any], tuple
     from scratchcnn.datasets import load_dataset
 
     key = _dataset_key(name)
+    if cli_training.is_folder(key):
+        return cli_training.load_folder(key)
     kwargs: dict[str, Any] = {}
     if data_root is not None and key in ("mnist", "fashion-mnist"):
         kwargs["root"] = data_root
@@ -110,10 +116,14 @@ def _load_data(name: str, data_root: str | None) -> tuple[tuple[Any, Any], tuple
 
 def _train_defaults(dataset: str) -> dict[str, Any]:
     key = _dataset_key(dataset)
+    if cli_training.is_folder(key):
+        return DATASET_DEFAULTS["folder"]
     return DATASET_DEFAULTS.get(key, DATASET_DEFAULTS["mnist"])
 
 
 def _class_names(dataset: str, num_classes: int) -> list[str]:
+    if cli_training.is_folder(dataset):
+        return cli_training.folder_class_names(dataset)
     if dataset == "fashion-mnist" and num_classes == len(FASHION_MNIST_CLASSES):
         return list(FASHION_MNIST_CLASSES)
     return [str(i) for i in range(num_classes)]
@@ -172,17 +182,26 @@ def cmd_train(args: argparse.Namespace) -> int:
         for key in ("model", "epochs", "batch_size", "lr")
     }
     model_name = _model_key(settings["model"])
-    optimizer = make_optimizer(args.optimizer, lr=float(settings["lr"]))
+    optimizer = make_optimizer(
+        args.optimizer, lr=float(settings["lr"]), **cli_training.optimizer_kwargs(args)
+    )
     if not 0.0 <= args.val_split < 1.0:
         raise CLIError(f"--val-split must be in [0, 1), but got {args.val_split}")
 
-    (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root)
+    if cli_training.is_folder(dataset):
+        size = tuple(args.image_size) if args.image_size else None
+        (X_train, y_train), (X_test, y_test) = cli_training.load_folder(
+            dataset, size, args.test_split, args.seed
+        )
+    else:
+        (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root)
     num_classes = int(max(y_train.max(), y_test.max())) + 1  # before --limit drops any
     X_train, y_train = _limit(X_train, y_train, args.limit)
     X_test, y_test = _limit(X_test, y_test, args.limit)
     input_shape = tuple(int(n) for n in X_train.shape[1:])
     class_names = _class_names(dataset, num_classes)
     model = build_model(model_name, input_shape, num_classes, optimizer, args.seed)
+    cli_training.apply_loss(model, args)
 
     out = Path(args.out) if args.out else Path("runs") / (
         f"{dataset}-{model_name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -213,6 +232,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         },
         "parameters": model.num_params(),
     }
+    n_fit = int(X_train.shape[0] * (1.0 - args.val_split))  # as fit's validation_split
+    extras = cli_training.fit_kwargs(
+        args, model, input_shape, config["epochs"],
+        math.ceil(max(n_fit, 1) / config["batch_size"]), out,
+    )  # fmt: skip
+    config.update(cli_training.describe(args, extras))
     print(
         f"Training {model_name} ({model.num_params():,} parameters) on {dataset}: "
         f"{X_train.shape[0]} training, {X_test.shape[0]} test samples of shape {input_shape}"
@@ -226,6 +251,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_split=args.val_split,
         seed=args.seed,
         verbose=1,
+        **extras,
     )
     train_seconds = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(X_test, y_test)
@@ -426,9 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(digits: small_cnn, 15 epochs, batch 32, lr 3e-3; mnist/fashion-mnist: lenet5, "
         "batch 128, lr 1e-3; mnist1d: mnist1d_cnn).",
     )
-    train.add_argument("--model", default=None, help="small_cnn or a zoo name (lenet5, ...)")
+    train.add_argument("--model", default=None,
+                       help=f"small_cnn or a zoo name: {', '.join(_model_names()[1:])}")
     train.add_argument("--dataset", default="digits",
-                       help="digits (default), mnist, fashion-mnist, mnist1d")
+                       help="digits (default), mnist, fashion-mnist, mnist1d, or folder:PATH "
+                       "(class subfolders of images)")
     train.add_argument("--epochs", type=_positive_int, default=None)
     train.add_argument("--batch-size", type=_positive_int, default=None)
     train.add_argument("--optimizer", default="adam",
@@ -441,6 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fraction of the training set held out for validation (0.1)")
     train.add_argument("--limit", type=_positive_int, default=None,
                        help="use only the first N training and N test samples")
+    cli_training.add_options(train)
     common(train)
     train.set_defaults(handler=cmd_train)
 

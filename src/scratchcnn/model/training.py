@@ -186,7 +186,7 @@ class TrainingMixin:
                     improved = X_val is not None and event["val_loss"] < best_loss
                     if improved:
                         best_loss = event["val_loss"]
-                    event["lr"] = float(self.optimizer.lr)  # the rate of the epoch's last step
+                    event["lr"] = options.epoch_lr()  # the rate of the epoch's last step
                     # the record, the schedule's step and the checkpoint change together
                     guard.run(
                         partial(self._record_epoch, event, improved, checkpoint_path, options)
