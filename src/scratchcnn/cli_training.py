@@ -17,6 +17,10 @@ from typing import Any
 
 import numpy as np
 
+RECIPE_OPTIONS = (
+    "--lr-schedule", "--warmup", "--early-stopping", "--augment", "--label-smoothing",
+    "--weight-decay", "--clip-grad-norm", "--image-size", "--test-split",
+)  # fmt: skip  (a resumed run takes these from its config.json)
 LR_SCHEDULES = ("none", "step", "multistep", "exponential", "cosine", "linear", "onecycle")
 AUGMENTATIONS = ("crop", "flip")
 FOLDER_PREFIX = "folder:"
@@ -118,6 +122,42 @@ def load_folder(
         count = min(len(members) - 1, max(1, round(test_split * len(members))))
         test[rng.choice(members, count, replace=False)] = True
     return (X[~test], y[~test]), (X[test], y[test])
+
+
+def load_folder_of_run(config: dict[str, Any]) -> Any:
+    """The train/test split of a ``folder:PATH`` run, as its config.json recorded it."""
+    size = config.get("image_size")
+    return load_folder(
+        str(config["dataset"]),
+        None if size is None else tuple(size),
+        float(config.get("test_split", 0.2)),
+        config.get("seed", 0),
+    )
+
+
+def recipe_of_run(config: dict[str, Any], epochs: int) -> argparse.Namespace:
+    """The recipe flags of a run being resumed, from its config.json (see ``describe``).
+
+    A run with a learning-rate schedule cannot grow: the schedule was planned for its epochs.
+    """
+    schedule = config.get("lr_schedule", "none")
+    planned = int(config.get("epochs", epochs))
+    if epochs != planned and (schedule != "none" or config.get("warmup_epochs")):
+        raise RecipeError(
+            f"--epochs {epochs}: the run's --lr-schedule {schedule} (warm-up "
+            f"{config.get('warmup_epochs', 0)}) was planned for {planned} epochs; resume it "
+            "without --epochs, or start a new run"
+        )
+    return argparse.Namespace(
+        lr_schedule=schedule,
+        warmup=float(config.get("warmup_epochs", 0.0)),
+        early_stopping=config.get("early_stopping_patience"),
+        augment=tuple(config.get("augment", ())),
+        label_smoothing=float(config.get("label_smoothing", 0.0)),
+        weight_decay=float(config.get("weight_decay", 0.0)),
+        clip_grad_norm=config.get("clip_grad_norm"),
+        val_split=float(config.get("val_split", 0.0)),
+    )
 
 
 # -- what the flags become -------------------------------------------------------------------
@@ -248,4 +288,6 @@ def describe(args: argparse.Namespace, extras: dict[str, Any]) -> dict[str, Any]
         "label_smoothing": args.label_smoothing,
         "weight_decay": args.weight_decay,
         "clip_grad_norm": args.clip_grad_norm,
+        "image_size": getattr(args, "image_size", None),
+        "test_split": getattr(args, "test_split", None),
     }
