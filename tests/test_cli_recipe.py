@@ -7,7 +7,10 @@ import argparse
 import csv
 import inspect
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -142,3 +145,64 @@ def test_zoo_models_are_listed_and_resnet20_trains(tmp_path: Path) -> None:
                        "--lr-schedule", "onecycle")  # fmt: skip
     assert code == 0
     assert json.loads((out / "config.json").read_text())["model"] == "resnet20"
+
+
+# -- a run with a recipe, stopped by SIGTERM and resumed, is the run never stopped -------------
+DRIVER = """
+import os, signal, sys
+from scratchcnn.cli import main
+from scratchcnn.model import Sequential
+
+at = int(sys.argv[1])
+calls = {"step": 0}
+original_step = Sequential._checked_step
+def step(self, *args):
+    calls["step"] += 1
+    if calls["step"] == at:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return original_step(self, *args)
+Sequential._checked_step = step
+sys.exit(main(sys.argv[2:]))
+"""
+RECIPE = [
+    "--limit", "200", "--threads", "1", "--lr-schedule", "cosine", "--warmup", "1",
+    "--augment", "crop,flip", "--clip-grad-norm", "5", "--early-stopping", "10",
+    "--weight-decay", "1e-4",
+]  # fmt: skip
+
+
+def _run(args: list[str], stop_at_step: int = 0) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SCRATCHCNN_NO_NUMBA": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-c", DRIVER, str(stop_at_step), *args],
+                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+
+
+def _log_rows(run: Path) -> list[dict[str, str]]:
+    with open(run / "log.csv", newline="") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+
+@pytest.mark.slow  # three CLI processes, about a minute on a busy 2-core machine
+def test_recipe_run_stopped_and_resumed_is_the_straight_run(tmp_path: Path) -> None:
+    straight, stopped = tmp_path / "straight", tmp_path / "stopped"
+    assert _run(["train", "--epochs", "4", "--out", str(straight), *RECIPE]).returncode == 0
+    done = _run(["train", "--epochs", "4", "--out", str(stopped), *RECIPE], stop_at_step=15)
+    assert done.returncode == 143, done.stderr  # epoch 3, step 3
+    resumed = _run(["train", "--resume", str(stopped), "--threads", "1"])
+    assert resumed.returncode == 0, resumed.stderr
+    with np.load(straight / "model.npz") as a, np.load(stopped / "model.npz") as b:
+        for key in a.files:
+            if key != "__training__":
+                np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert _log_rows(stopped) == _log_rows(straight)
+    assert len(_log_rows(straight)) == 4
+
+
+def test_resume_cannot_stretch_a_schedule(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "2", "--out", str(out), *RECIPE]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--epochs", "3"]) == 2
+    assert "was planned for 2 epochs" in capsys.readouterr().err
+    assert main(["train", "--resume", str(out), "--lr-schedule", "step"]) == 2
+    assert "--lr-schedule cannot be given with it" in capsys.readouterr().err
