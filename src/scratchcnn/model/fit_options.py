@@ -80,7 +80,10 @@ class FitOptions:
         """Continue a resumed run's schedule: a fresh schedule takes the checkpoint's state."""
         saved = getattr(self.model, "_lr_schedule_state", None)
         schedule = self.schedule
-        if schedule is None or saved is None or self.model.history.epochs == 0:
+        if schedule is None:
+            self.model._lr_schedule_state = None  # a fit without one leaves none to resume
+            return
+        if saved is None or self.model.history.epochs == 0:
             return
         if schedule.last_epoch == 0:  # built for this fit, not stepped yet
             try:
