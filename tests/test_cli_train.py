@@ -290,6 +290,7 @@ def test_every_run_file_is_written_atomically(tmp_path: Path) -> None:
             "confusion.png",
             "curves.png",
             "history.json",
+            "log.csv",
             "model.npz",
         ]
     )  # no temporary file left behind

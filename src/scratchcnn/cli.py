@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 import scratchcnn
+from scratchcnn import cli_training
 from scratchcnn.images import PREPROCESSING
 
 FASHION_MNIST_CLASSES = (
@@ -40,6 +41,7 @@ DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
     "mnist": {"model": "lenet5", "epochs": 5, "batch_size": 128, "lr": 1e-3},
     "fashion-mnist": {"model": "lenet5", "epochs": 10, "batch_size": 128, "lr": 1e-3},
     "mnist1d": {"model": "mnist1d_cnn", "epochs": 30, "batch_size": 100, "lr": 1e-2},
+    "folder": {"model": "small_cnn", "epochs": 10, "batch_size": 32, "lr": 1e-3},
 }
 
 # Every dataset here stores light strokes on a dark background (high value = ink).
@@ -67,6 +69,8 @@ def _model_names() -> list[str]:
 def _dataset_key(name: str) -> str:
     from scratchcnn.datasets import DATASETS
 
+    if cli_training.is_folder(name):
+        return name  # folder:PATH, your own images
     key = name.strip().lower().replace("_", "-")
     if key not in DATASETS:
         raise CLIError(f"unknown dataset {name!r}; valid names: {', '.join(sorted(DATASETS))}")
@@ -118,6 +122,8 @@ def _load_data(name: str, data_root: str | None, split: str | None = None) -> An
     from scratchcnn.datasets.mnist import ROOT_HINT
 
     key = _dataset_key(name)
+    if cli_training.is_folder(key):
+        return cli_training.load_folder(key)
     kwargs: dict[str, Any] = {}
     if data_root is not None:
         if key not in ROOT_DATASETS:
@@ -136,10 +142,14 @@ def _load_data(name: str, data_root: str | None, split: str | None = None) -> An
 
 def _train_defaults(dataset: str) -> dict[str, Any]:
     key = _dataset_key(dataset)
+    if cli_training.is_folder(key):
+        return DATASET_DEFAULTS["folder"]
     return DATASET_DEFAULTS.get(key, DATASET_DEFAULTS["mnist"])
 
 
 def _class_names(dataset: str, num_classes: int) -> list[str]:
+    if cli_training.is_folder(dataset):
+        return cli_training.folder_class_names(dataset)
     if dataset == "fashion-mnist" and num_classes == len(FASHION_MNIST_CLASSES):
         return list(FASHION_MNIST_CLASSES)
     return [str(i) for i in range(num_classes)]
@@ -200,7 +210,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         for key in ("model", "epochs", "batch_size", "lr")
     }
     model_name = _model_key(settings["model"])
-    optimizer = make_optimizer(args.optimizer, lr=float(settings["lr"]))
+    optimizer = make_optimizer(
+        args.optimizer, lr=float(settings["lr"]), **cli_training.optimizer_kwargs(args)
+    )
     if not 0.0 <= args.val_split < 1.0:
         raise CLIError(f"--val-split must be in [0, 1), but got {args.val_split}")
     if args.seed < 0:
@@ -211,13 +223,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         out = new_run_folder("runs", default_run_name(dataset, model_name))
 
-    (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root)
+    if cli_training.is_folder(dataset):
+        size = tuple(args.image_size) if args.image_size else None
+        (X_train, y_train), (X_test, y_test) = cli_training.load_folder(
+            dataset, size, args.test_split, args.seed
+        )
+    else:
+        (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root)
     num_classes = int(max(y_train.max(), y_test.max())) + 1  # before --limit drops any
     X_train, y_train = _limit(X_train, y_train, args.limit)
     X_test, y_test = _limit(X_test, y_test, args.limit)
     input_shape = tuple(int(n) for n in X_train.shape[1:])
     class_names = _class_names(dataset, num_classes)
     model = build_model(model_name, input_shape, num_classes, optimizer, args.seed)
+    cli_training.apply_loss(model, args)
     config = {
         "command": ["scratchcnn", *args.argv],
         "scratchcnn_version": scratchcnn.__version__,
@@ -245,19 +264,27 @@ def cmd_train(args: argparse.Namespace) -> int:
         },
         "parameters": model.num_params(),
     }
+    n_fit = int(X_train.shape[0] * (1.0 - args.val_split))  # as fit's validation_split
+    extras = cli_training.fit_kwargs(
+        args, model, input_shape, config["epochs"],
+        math.ceil(max(n_fit, 1) / config["batch_size"]), out,
+    )  # fmt: skip
+    config.update(cli_training.describe(args, extras))
     write_config(out, config)
     print(
         f"Training {model_name} ({model.num_params():,} parameters) on {dataset}: "
         f"{X_train.shape[0]} training, {X_test.shape[0]} test samples of shape {input_shape}"
     )
     print(f"Run folder: {out}/ (checkpoint after every epoch)")
-    return _train_run(model, out, config, (X_train, y_train), (X_test, y_test), seed=args.seed)
+    return _train_run(
+        model, out, config, (X_train, y_train), (X_test, y_test), seed=args.seed, extras=extras
+    )
 
 
 # Options that --resume takes from the run's config.json instead (--epochs may grow it).
 _FIXED_BY_RUN = (
     "--model", "--dataset", "--batch-size", "--optimizer", "--lr", "--seed", "--val-split",
-    "--limit", "--out", "--overwrite",
+    "--limit", "--out", "--overwrite", *cli_training.RECIPE_OPTIONS,
 )
 _RESUME_OPTIONS = ("--resume", "--epochs", "--threads", "--data-root")
 
@@ -314,12 +341,16 @@ def _resume(args: argparse.Namespace) -> int:
         limit = config.get("limit")
     except KeyError as error:
         raise CLIError(f"{str(out / 'config.json')!r} lacks the setting {error}") from None
-    (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root or config.get(
-        "data_root"))
+    if cli_training.is_folder(dataset):
+        (X_train, y_train), (X_test, y_test) = cli_training.load_folder_of_run(config)
+    else:
+        (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root or config.get(
+            "data_root"))
     X_train, y_train = _limit(X_train, y_train, limit)
     X_test, y_test = _limit(X_test, y_test, limit)
     if list(X_train.shape[1:]) != list(config.get("input_shape", X_train.shape[1:])):
         raise CLIError(f"{dataset} samples of shape {X_train.shape[1:]} do not fit the run")
+    recipe = cli_training.recipe_of_run(config, epochs)  # before config takes the new epochs
     resumes = [
         *config.get("resumed", []),
         {"command": ["scratchcnn", *args.argv], "from_epoch": done},
@@ -328,8 +359,16 @@ def _resume(args: argparse.Namespace) -> int:
     for key in ("test_loss", "test_accuracy", "interrupted"):
         config.pop(key, None)
     write_config(out, config)
+    cli_training.apply_loss(model, recipe)
+    n_fit = int(X_train.shape[0] * (1.0 - float(config["val_split"])))
+    extras = cli_training.fit_kwargs(
+        recipe, model, tuple(X_train.shape[1:]), epochs,
+        math.ceil(max(n_fit, 1) / int(config["batch_size"])), out,
+    )  # fmt: skip
     print(f"Resuming {out}/ at epoch {done} of {epochs}")
-    return _train_run(model, out, config, (X_train, y_train), (X_test, y_test), seed=None)
+    return _train_run(
+        model, out, config, (X_train, y_train), (X_test, y_test), seed=None, extras=extras
+    )
 
 
 def _train_run(
@@ -339,6 +378,7 @@ def _train_run(
     train: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
     seed: int | None,
+    extras: dict[str, Any] | None = None,
 ) -> int:
     """Train up to ``config["epochs"]`` epochs, save, then evaluate; returns the exit status.
 
@@ -349,6 +389,8 @@ def _train_run(
     from scratchcnn.runs import EXIT_STATUS, RUN_FILES, HistoryWriter, write_config, write_json
 
     (X_train, y_train), (X_test, y_test) = train, test
+    extras = dict(extras or {})  # the recipe: schedule, augmentation, callbacks (cli_training)
+    recipe_callbacks = extras.pop("callbacks", [])
     remaining = int(config["epochs"]) - model.epochs_trained
     start = time.perf_counter()
     if remaining > 0:
@@ -363,7 +405,8 @@ def _train_run(
                 seed=seed,
                 verbose=1,
                 checkpoint_path=out / "checkpoint.npz",
-                callbacks=[HistoryWriter(out / "history.json")],
+                callbacks=[HistoryWriter(out / "history.json"), *recipe_callbacks],
+                **extras,
             )
     else:
         history = model.history.copy()
@@ -681,7 +724,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"small_cnn or a zoo name: {', '.join(_model_names()[1:])} "
                        f"({per_dataset})")
     train.add_argument("--dataset", default="digits",
-                       help="digits, mnist, fashion-mnist or mnist1d (default: digits)")
+                       help="digits (default), mnist, fashion-mnist, mnist1d, or folder:PATH "
+                       "(class subfolders of images)")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help=f"number of passes over the training set ({per_dataset})")
     train.add_argument("--batch-size", type=_positive_int, default=None,
@@ -705,6 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "(default: 0.1)")
     train.add_argument("--limit", type=_positive_int, default=None, metavar="N",
                        help="use only the first N training and N test samples (default: all)")
+    cli_training.add_options(train)
     common(train)
     train.set_defaults(handler=cmd_train)
 

@@ -24,6 +24,7 @@ RUN_FILES = (
     "config.json",
     "checkpoint.npz",
     "history.json",
+    "log.csv",
     "model.npz",
     "curves.png",
     "confusion.png",
