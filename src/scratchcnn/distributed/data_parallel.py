@@ -133,7 +133,7 @@ class DataParallel:
         buffers in place; returns the global ``(mean loss, correct count or None)``. Raises
         the model's non-finite error on every rank when the loss is NaN/infinite on any.
         """
-        from scratchcnn.model import _NonFiniteError
+        from scratchcnn.model.training import NonFiniteError
 
         trainable = _trainable_params(model)
         buffers = _buffers(model)
@@ -143,7 +143,7 @@ class DataParallel:
         if n_local:
             try:
                 loss, correct = model._local_gradients(Xb, yb)
-            except _NonFiniteError as error:
+            except NonFiniteError as error:
                 reason = str(error)
         ok = n_local > 0 and reason is None
         scale = n_local if ok else 0
@@ -164,7 +164,7 @@ class DataParallel:
             guard.agree(bool(extras[_INTERRUPT] > 0))
         if extras[_NONFINITE] > 0:
             where = f"on rank {self.rank}: {reason}" if reason else "on another rank"
-            raise _NonFiniteError(
+            raise NonFiniteError(
                 f"the model's outputs or loss became NaN or infinite on "
                 f"{int(extras[_NONFINITE])} of {self.size} ranks ({where})"
             )
@@ -257,7 +257,9 @@ def abort_on_uncaught_exception(comm: Communicator) -> None:
     sys.excepthook = hook
 
 
-def report_failure(comm: Communicator, error: BaseException, tb: Any = None, hook: Any = None) -> None:
+def report_failure(
+    comm: Communicator, error: BaseException, tb: Any = None, hook: Any = None
+) -> None:
     """Print ``rank R of K failed: ...`` and the traceback to stderr, flushed."""
     sys.stderr.write(
         f"scratchcnn.distributed: rank {comm.rank} of {comm.size} failed "

@@ -33,7 +33,9 @@ class FlatLayout:
     ) -> None:
         """Write ``scale * arrays[i]`` into slot i of ``buffer``; None (or scale 0) writes zeros."""
         if len(arrays) != len(self.sizes):
-            raise ValueError(f"FlatLayout.pack: expected {len(self.sizes)} arrays, got {len(arrays)}")
+            raise ValueError(
+                f"FlatLayout.pack: expected {len(self.sizes)} arrays, got {len(arrays)}"
+            )
         for array, offset, size, shape in zip(
             arrays, self.offsets, self.sizes, self.shapes, strict=True
         ):

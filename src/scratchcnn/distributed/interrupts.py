@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from scratchcnn.model import _InterruptGuard
+from scratchcnn.model.training import InterruptGuard
 
 
-class AgreedInterruptGuard(_InterruptGuard):
-    """``_InterruptGuard`` that never raises from the signal handler; ``agree`` decides."""
+class AgreedInterruptGuard(InterruptGuard):
+    """``InterruptGuard`` that never raises from the signal handler; ``agree`` decides."""
 
     def __init__(self) -> None:
         super().__init__()

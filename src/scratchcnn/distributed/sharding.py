@@ -13,7 +13,9 @@ import numpy as np
 def shard_bounds(n: int, size: int, rank: int) -> tuple[int, int]:
     """``(lo, hi)``: rank ``rank``'s block of ``range(n)`` split into ``size`` blocks."""
     if size < 1 or not 0 <= rank < size:
-        raise ValueError(f"shard_bounds: expected 0 <= rank < size, but got rank {rank}, size {size}")
+        raise ValueError(
+            f"shard_bounds: expected 0 <= rank < size, but got rank {rank}, size {size}"
+        )
     if n < 0:
         raise ValueError(f"shard_bounds: expected n >= 0, but got {n}")
     base, extra = divmod(n, size)

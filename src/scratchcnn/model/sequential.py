@@ -327,12 +327,22 @@ class Sequential(TrainingMixin):
         self._inference(X, batch_size, store)
         return labels
 
-    def evaluate(self, X: Any, y: Any, batch_size: int = 256) -> tuple[float, float | None]:
-        """``(mean loss, accuracy)`` over X and y in eval mode (accuracy None if undefined)."""
+    def evaluate(
+        self, X: Any, y: Any, batch_size: int = 256, distributed: Any = None
+    ) -> tuple[float, float | None]:
+        """``(mean loss, accuracy)`` over X and y in eval mode (accuracy None if undefined).
+
+        ``distributed=True`` (under ``mpirun``): each rank evaluates its block of X and the
+        sums are reduced, so every rank returns the result over all of X.
+        """
         owner = "Sequential.evaluate"
         batch_size = check_positive_int(batch_size, "batch_size", owner)
         X, out_shape = self._check_X(X, owner)
         y = self._check_y(y, X.shape[0], out_shape, owner)
+        if distributed is not None and distributed is not False:
+            from scratchcnn.distributed import as_data_parallel
+
+            return as_data_parallel(distributed).evaluate(self, X, y, batch_size)
         return self._evaluate_checked(X, y, batch_size)
 
     def _evaluate_checked(

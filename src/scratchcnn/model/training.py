@@ -92,8 +92,20 @@ def n_correct(outputs: np.ndarray, labels: np.ndarray) -> int | None:
     return None
 
 
+def _data_parallel(distributed: Any) -> Any:
+    """None for one process (mpi4py is not imported), else a ``distributed.DataParallel``."""
+    if distributed is None or distributed is False:
+        return None
+    from scratchcnn.distributed import as_data_parallel
+
+    return as_data_parallel(distributed)
+
+
 class TrainingMixin:
     """``fit`` and ``train_step`` for a container of layers (see the module docstring)."""
+
+    # set by fit(distributed=...) for the length of the run (scratchcnn.distributed)
+    _data_parallel: Any = None
 
     def fit(
         self,
@@ -110,6 +122,7 @@ class TrainingMixin:
         progress: ProgressHook | None = None,
         checkpoint_path: str | os.PathLike[str] | None = None,
         keep_best: bool = False,
+        distributed: Any = None,
     ) -> History:
         """Train for ``epochs`` over X (N, *sample_shape) and y (N,) labels or (N, K) rows.
 
@@ -121,8 +134,15 @@ class TrainingMixin:
         infinite loss or gradient stops training before that step's update is applied.
         ``checkpoint_path`` saves the model after every epoch; ``keep_best`` restores the
         weights of the epoch with the lowest validation loss at the end.
+
+        ``distributed=True`` (under ``mpirun``) trains data-parallel over every MPI process:
+        see ``scratchcnn.distributed``. Only rank 0 shows the bar and writes the checkpoint;
+        callbacks run on every rank and see the same, global metrics.
         """
         owner = "Sequential.fit"
+        dp = _data_parallel(distributed)
+        if dp is not None and not dp.is_root:
+            verbose = 0
         epochs = check_positive_int(epochs, "epochs", owner)
         batch_size = check_positive_int(batch_size, "batch_size", owner)
         X, y, X_val, y_val = self._fit_data(X, y, validation_data, validation_split, owner)
@@ -137,9 +157,15 @@ class TrainingMixin:
                 raise TypeError(f"{owner}: progress and callbacks must be callables, got {hook!r}")
         if checkpoint_path is not None:
             self.get_config()  # a model that cannot be saved fails now, not after an epoch
+            if dp is not None and not dp.is_root:
+                checkpoint_path = None
 
         history = History(validation=X_val is not None)
         rng = make_rng(seed)
+        if dp is not None:
+            dp.broadcast_model(self)
+            rng = dp.broadcast_rng(rng)
+        self._data_parallel = dp
         best_loss = math.inf
         best_weights: list[dict[str, np.ndarray]] | None = None
         where = {"epoch": 0, "step": 0}  # for the message after a Ctrl+C
@@ -147,7 +173,7 @@ class TrainingMixin:
         self.stop_training = False
         self.train()
         try:
-            with InterruptGuard() as guard:
+            with InterruptGuard() if dp is None else dp.interrupt_guard() as guard:
                 for epoch in range(1, epochs + 1):
                     where["epoch"] = epoch
                     start = time.perf_counter()
@@ -158,7 +184,7 @@ class TrainingMixin:
                     if X_val is not None:
                         event["val_loss"], event["val_accuracy"] = self._evaluate_checked(
                             X_val, y_val, max(batch_size, 256)
-                        )
+                        ) if dp is None else dp.evaluate(self, X_val, y_val, max(batch_size, 256))
                         self.train()
                     event["seconds"] = time.perf_counter() - start
                     for key, values in history.history.items():
@@ -193,6 +219,7 @@ class TrainingMixin:
                 default_bar.close()
             self._clear_caches()
             self.train(was_training)
+            self._data_parallel = None
         if keep_best and best_weights is not None:
             self._restore(best_weights)
         return history
@@ -257,6 +284,8 @@ class TrainingMixin:
             where["step"] = step
             lo, hi = (step - 1) * batch_size, min(step * batch_size, n)
             index = slice(lo, hi) if order is None else order[lo:hi]
+            if self._data_parallel is not None:
+                index = self._data_parallel.shard(index)  # this rank's block of the batch
             loss, batch_correct = self._train_step(self._batch(X, index), y[index], guard, snapshot)
             seen += hi - lo
             total_loss += loss * (hi - lo)
@@ -324,20 +353,10 @@ class TrainingMixin:
         guard: InterruptGuard,
         snapshot: list[dict[str, np.ndarray]] | None,
     ) -> tuple[float, int | None]:
-        logits = self.forward(Xb)
-        if not all_finite(logits):
-            raise NonFiniteError(
-                "the model's outputs became NaN or infinite; this step's update was not applied "
-                "(the weights are those of the last completed step). Try a smaller learning rate."
-            )
-        loss = self.loss.forward(logits, yb)
-        if not math.isfinite(loss):
-            raise NonFiniteError(
-                f"the loss became {loss}; this step's update was not applied (the weights are "
-                "those of the last completed step). Try a smaller learning rate."
-            )
-        batch_correct = n_correct(logits, yb)
-        self.backward(self.loss.backward())
+        if self._data_parallel is None:
+            loss, batch_correct = self._local_gradients(Xb, yb)
+        else:  # this rank's block, then one Allreduce: the global batch's mean gradients
+            loss, batch_correct = self._data_parallel.step(self, Xb, yb, guard)
         trainable = self.layers[self._first_trainable :]
         for i, layer in enumerate(trainable, start=self._first_trainable):
             for name, grad in layer.grads().items():
@@ -367,6 +386,24 @@ class TrainingMixin:
                     "weights of the start of this epoch were restored (the optimizer state was "
                     "not). Try a smaller learning rate."
                 )
+        return loss, batch_correct
+
+    def _local_gradients(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, int | None]:
+        """Forward, loss and backward on one batch: ``(loss, correct count or None)``."""
+        logits = self.forward(Xb)
+        if not all_finite(logits):
+            raise NonFiniteError(
+                "the model's outputs became NaN or infinite; this step's update was not applied "
+                "(the weights are those of the last completed step). Try a smaller learning rate."
+            )
+        loss = self.loss.forward(logits, yb)
+        if not math.isfinite(loss):
+            raise NonFiniteError(
+                f"the loss became {loss}; this step's update was not applied (the weights are "
+                "those of the last completed step). Try a smaller learning rate."
+            )
+        batch_correct = n_correct(logits, yb)
+        self.backward(self.loss.backward())
         return loss, batch_correct
 
     def _snapshot(self) -> list[dict[str, np.ndarray]]:
