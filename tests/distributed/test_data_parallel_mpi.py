@@ -34,18 +34,17 @@ def ghost_batch_reference(
 ) -> Sequential:
     """One process doing what ``ranks`` ranks do with per-rank BatchNorm statistics.
 
-    Same shuffle as ``fit`` (``default_rng(SEED).permutation`` per epoch). Each global batch
+    Same shuffle as ``fit`` (epoch k: ``default_rng([SEED, k, 0]).permutation``). Each global batch
     is cut into ``ranks`` contiguous blocks with ``np.array_split`` (first blocks one larger).
     Every block starts from the step's buffers, runs forward/backward alone (its own batch
     statistics), and gives gradients g_r of its mean loss and updated buffers b_r; the step
     then uses sum(n_r g_r) / N and sets the buffers to sum(n_r b_r) / N.
     """
-    rng = np.random.default_rng(SEED)
     model.train()
     grads_of = [(layer, name) for layer in model.layers for name in layer.param_names]
     buffers_of = [(layer, name) for layer in model.layers for name in layer.buffer_names]
-    for _ in range(EPOCHS):
-        order = rng.permutation(len(X))
+    for epoch in range(1, EPOCHS + 1):
+        order = np.random.default_rng([SEED, epoch, 0]).permutation(len(X))  # fit's shuffle
         for lo in range(0, len(X), BATCH_SIZE):
             index = order[lo : lo + BATCH_SIZE]
             start = [getattr(layer, name).copy() for layer, name in buffers_of]

@@ -21,6 +21,7 @@ single-process equivalent exactly.
 
 from __future__ import annotations
 
+import signal
 import sys
 import traceback
 from typing import Any
@@ -32,8 +33,8 @@ from scratchcnn.distributed.flat import FlatLayout
 from scratchcnn.distributed.sharding import shard_bounds, shard_index
 
 # the scalar slots after the gradients and buffers in the step buffer
-_LOSS, _CORRECT, _COUNT, _NONFINITE, _INTERRUPT, _NO_ACCURACY = range(6)
-_EXTRA = 6
+_LOSS, _CORRECT, _COUNT, _NONFINITE, _SIGINT, _SIGTERM, _NO_ACCURACY = range(7)
+_EXTRA = 7
 
 
 def as_data_parallel(distributed: Any) -> DataParallel | None:
@@ -82,7 +83,11 @@ class DataParallel:
 
     # -- start of fit ------------------------------------------------------------------------
     def broadcast_model(self, model: Any) -> None:
-        """Rank 0's parameters, buffers and optimizer state on every rank (in place)."""
+        """Rank 0's parameters, buffers, optimizer and training state on every rank.
+
+        Arrays are overwritten in place; the training state (history, shuffle seed, layers'
+        own generators: ``model/resume.py``) makes a resumed run continue alike everywhere.
+        """
         arrays = _state_arrays(model)
         shapes = [a.shape for a in arrays]
         root_shapes = self.comm.broadcast_object(shapes)
@@ -108,15 +113,12 @@ class DataParallel:
             )
             if not self.is_root:
                 optimizer.load_state_dict(model.layers, state)
+        if hasattr(model, "history"):
+            from scratchcnn.model.resume import restore_training_state, training_state
 
-    def broadcast_rng(self, rng: np.random.Generator) -> np.random.Generator:
-        """A generator in rank 0's state (rank 0 keeps its own), so shuffles agree."""
-        state = self.comm.broadcast_object(rng.bit_generator.state if self.is_root else None)
-        if self.is_root:
-            return rng
-        generator = np.random.Generator(getattr(np.random, state["bit_generator"])())
-        generator.bit_generator.state = state
-        return generator
+            state = self.comm.broadcast_object(training_state(model) if self.is_root else None)
+            if not self.is_root:
+                restore_training_state(model, state, "DataParallel.broadcast_model")
 
     def broadcast_object(self, obj: Any) -> Any:
         return self.comm.broadcast_object(obj)
@@ -157,11 +159,19 @@ class DataParallel:
         extras[_CORRECT] = (correct or 0) if ok else 0
         extras[_COUNT] = n_local
         extras[_NONFINITE] = 1.0 if reason is not None else 0.0
-        extras[_INTERRUPT] = 1.0 if getattr(guard, "pending", False) else 0.0
+        pending = getattr(guard, "pending", None)
+        extras[_SIGINT] = 1.0 if pending == signal.SIGINT else 0.0
+        extras[_SIGTERM] = 1.0 if pending == getattr(signal, "SIGTERM", None) else 0.0
         extras[_NO_ACCURACY] = 1.0 if ok and correct is None else 0.0
         self.comm.allreduce_sum_(buffer)
-        if hasattr(guard, "agree"):
-            guard.agree(bool(extras[_INTERRUPT] > 0))
+        if hasattr(guard, "agree"):  # SIGTERM on any rank wins over Ctrl+C
+            guard.agree(
+                signal.SIGTERM
+                if extras[_SIGTERM] > 0
+                else signal.SIGINT
+                if extras[_SIGINT]
+                else None
+            )
         if extras[_NONFINITE] > 0:
             where = f"on rank {self.rank}: {reason}" if reason else "on another rank"
             raise NonFiniteError(
