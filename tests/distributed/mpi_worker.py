@@ -115,6 +115,52 @@ def fault(out: Path, kind: str) -> None:
     )
 
 
+def resume(out: Path) -> None:
+    """Continue the checkpoint of a failed job to 3 epochs in all, data-parallel."""
+    from scratchcnn.model import load
+
+    X, y, _, _ = digits()
+    model = load(out / "checkpoint.npz")
+    model.fit(
+        X,
+        y,
+        epochs=3 - model.epochs_trained,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+        distributed=True,
+        checkpoint_path=out / "checkpoint.npz",
+    )
+    save_state(model, out / f"resumed_rank{distributed.rank()}.npz", epochs=model.epochs_trained)
+
+
+def interrupt(out: Path) -> None:
+    """Rank 1 alone gets a Ctrl+C in epoch 2; every rank must stop after the same step."""
+    X, y, _, _ = digits()
+    model = build_model(False)
+
+    def at_step(event: dict) -> None:
+        if event["event"] == "batch" and event["epoch"] == 2 and event["step"] == 3:
+            if distributed.rank() == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    history = model.fit(
+        X,
+        y,
+        epochs=3,
+        batch_size=BATCH_SIZE,
+        seed=SEED,
+        verbose=0,
+        distributed=True,
+        callbacks=[at_step],
+    )
+    save_state(
+        model,
+        out / f"interrupted_rank{distributed.rank()}.npz",
+        interrupted=history.interrupted,
+        reason=history.stopped_reason,
+    )
+
+
 def main() -> None:
     mode, out = sys.argv[1], Path(sys.argv[2])
     if mode == "exact":
@@ -122,6 +168,10 @@ def main() -> None:
         train_and_save(out, batch_norm=True)
     elif mode in ("raise", "kill"):
         fault(out, mode)
+    elif mode == "resume":
+        resume(out)
+    elif mode == "interrupt":
+        interrupt(out)
     else:
         raise SystemExit(f"mpi_worker: unknown mode {mode!r}")
 

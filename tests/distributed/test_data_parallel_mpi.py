@@ -146,5 +146,25 @@ def test_a_failing_rank_ends_the_job_and_keeps_the_checkpoint(tmp_path, kind):
     reference = build_model(batch_norm=False)
     reference.fit(X, y, epochs=1, batch_size=BATCH_SIZE, seed=SEED, verbose=0)
     saved = load(tmp_path / "checkpoint.npz")
+    assert saved.epochs_trained == 1
     for key, value in reference.params().items():
         np.testing.assert_allclose(saved.params()[key], value, rtol=0, atol=TOL, err_msg=key)
+    if kind == "kill":  # and the job resumed from it ends as one process trained 3 epochs
+        result = run_worker("resume", tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        reference.fit(X, y, epochs=2, batch_size=BATCH_SIZE, verbose=0)
+        resumed = np.load(tmp_path / "resumed_rank1.npz")
+        assert int(resumed["epochs"]) == 3
+        assert_state_close(reference, resumed)
+        assert load(tmp_path / "checkpoint.npz").epochs_trained == 3
+
+
+def test_a_ctrl_c_on_one_rank_stops_every_rank_after_the_same_step(tmp_path):
+    result = run_worker("interrupt", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rank0 = np.load(tmp_path / "interrupted_rank0.npz")
+    rank1 = np.load(tmp_path / "interrupted_rank1.npz")
+    assert bool(rank0["interrupted"]) and bool(rank1["interrupted"])
+    assert "during epoch 2, step 4" in str(rank0["reason"])  # the step after the signal
+    for key in rank0.files:
+        np.testing.assert_array_equal(rank0[key], rank1[key], err_msg=key)
