@@ -52,12 +52,26 @@ def mpi_env() -> dict[str, str]:
 
 
 def mpirun(
-    args: list[str], n: int = 2, timeout: float = 120, cwd: str | os.PathLike[str] | None = None
+    args: list[str],
+    n: int = 2,
+    timeout: float = 120,
+    cwd: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``mpirun -n n --oversubscribe <args>`` and return the finished process."""
-    command = [require_mpi(), "-n", str(n), "--oversubscribe", "--bind-to", "none", *args]
+    """Run ``mpirun -n n --oversubscribe <args>`` and return the finished process.
+
+    ``--mca mpi_yield_when_idle 1``: a rank waiting in a collective yields its core, which
+    matters when the test machine has fewer free cores than ranks.
+    """
+    command = [require_mpi(), "-n", str(n), "--oversubscribe", "--bind-to", "none"]
+    command += ["--mca", "mpi_yield_when_idle", "1", *args]
     return subprocess.run(
-        command, env=mpi_env(), capture_output=True, text=True, timeout=timeout, cwd=cwd
+        command,
+        env=mpi_env() | (env or {}),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
     )
 
 
