@@ -33,8 +33,8 @@ from scratchcnn.distributed.flat import FlatLayout
 from scratchcnn.distributed.sharding import shard_bounds, shard_index
 
 # the scalar slots after the gradients and buffers in the step buffer
-_LOSS, _CORRECT, _COUNT, _NONFINITE, _SIGINT, _SIGTERM, _NO_ACCURACY = range(7)
-_EXTRA = 7
+_LOSS, _CORRECT, _COUNT, _NONFINITE, _BAD_OUTPUTS, _SIGINT, _SIGTERM, _NO_ACCURACY = range(8)
+_EXTRA = 8
 
 
 def as_data_parallel(distributed: Any) -> DataParallel | None:
@@ -135,18 +135,18 @@ class DataParallel:
         buffers in place; returns the global ``(mean loss, correct count or None)``. Raises
         the model's non-finite error on every rank when the loss is NaN/infinite on any.
         """
-        from scratchcnn.model.training import NonFiniteError
+        from scratchcnn.model.training import NonFiniteError, NonFiniteOutputsError
 
         trainable = _trainable_params(model)
         buffers = _buffers(model)
         layout, buffer = self._buffers_for(model, trainable, buffers)
         n_local = int(Xb.shape[0])
-        loss, correct, reason = 0.0, None, None
+        loss, correct, reason, bad_outputs = 0.0, None, None, False
         if n_local:
             try:
                 loss, correct = model._local_gradients(Xb, yb)
             except NonFiniteError as error:
-                reason = str(error)
+                reason, bad_outputs = str(error), isinstance(error, NonFiniteOutputsError)
         ok = n_local > 0 and reason is None
         scale = n_local if ok else 0
         layout.pack(
@@ -159,6 +159,7 @@ class DataParallel:
         extras[_CORRECT] = (correct or 0) if ok else 0
         extras[_COUNT] = n_local
         extras[_NONFINITE] = 1.0 if reason is not None else 0.0
+        extras[_BAD_OUTPUTS] = 1.0 if bad_outputs else 0.0
         pending = getattr(guard, "pending", None)
         extras[_SIGINT] = 1.0 if pending == signal.SIGINT else 0.0
         extras[_SIGTERM] = 1.0 if pending == getattr(signal, "SIGTERM", None) else 0.0
@@ -174,7 +175,8 @@ class DataParallel:
             )
         if extras[_NONFINITE] > 0:
             where = f"on rank {self.rank}: {reason}" if reason else "on another rank"
-            raise NonFiniteError(
+            kind = NonFiniteOutputsError if extras[_BAD_OUTPUTS] > 0 else NonFiniteError
+            raise kind(
                 f"the model's outputs or loss became NaN or infinite on "
                 f"{int(extras[_NONFINITE])} of {self.size} ranks ({where})"
             )

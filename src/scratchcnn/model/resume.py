@@ -106,7 +106,11 @@ def restore_training_state(model: Any, state: Any, where: str) -> None:
         raise ValueError(f"{where}: the training state is not a dict")
     try:
         history = History.from_state(state["history"])
-    except (KeyError, TypeError, ValueError) as error:
+    except KeyError as error:
+        raise ValueError(
+            f"{where}: the training history is damaged: missing entry {error}"
+        ) from None
+    except (TypeError, ValueError, AttributeError) as error:
         raise ValueError(f"{where}: the training history is damaged: {error}") from error
     seed = state.get("shuffle_seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):

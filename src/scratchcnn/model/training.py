@@ -34,6 +34,10 @@ class NonFiniteError(Exception):
     """Raised inside ``fit`` when a step meets NaN or infinity (the reason is the message)."""
 
 
+class NonFiniteOutputsError(NonFiniteError):
+    """The model's outputs on a training batch were NaN or infinite (no update applied)."""
+
+
 def all_finite(a: np.ndarray) -> bool:
     """True when every element is finite; a sum first, the exact check only on suspicion."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -61,6 +65,23 @@ def _data_parallel(distributed: Any) -> Any:
     from scratchcnn.distributed import as_data_parallel
 
     return as_data_parallel(distributed)
+
+
+class EpochStart:
+    """The weights, buffers and optimizer state of a model at the start of an epoch."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.weights = model._snapshot()
+        optimizer = model.optimizer
+        self.optimizer_state = (
+            optimizer.state_dict(model.layers) if hasattr(optimizer, "state_dict") else None
+        )
+
+    def restore(self) -> None:
+        self.model._restore(self.weights)
+        if self.optimizer_state is not None:
+            self.model.optimizer.load_state_dict(self.model.layers, self.optimizer_state)
 
 
 class TrainingMixin:
@@ -302,7 +323,7 @@ class TrainingMixin:
     ) -> dict[str, Any]:
         """One pass over X in ``order`` (None: as stored); returns the epoch's event dict."""
         start = time.perf_counter()
-        snapshot = self._snapshot()  # restored if an update makes the weights non-finite
+        snapshot = EpochStart(self)  # restored if the weights go bad (NaN, infinity)
         n = X.shape[0]
         steps = math.ceil(n / batch_size)
         total_loss, correct, seen = 0.0, 0, 0
@@ -367,7 +388,7 @@ class TrainingMixin:
         Xb: np.ndarray,
         yb: np.ndarray,
         guard: InterruptGuard,
-        snapshot: list[dict[str, np.ndarray]] | None,
+        snapshot: EpochStart | None,
     ) -> tuple[float, int | None]:
         """One step: forward, loss, backward, then all updates (or none, on NaN/infinity).
 
@@ -382,12 +403,22 @@ class TrainingMixin:
         Xb: np.ndarray,
         yb: np.ndarray,
         guard: InterruptGuard,
-        snapshot: list[dict[str, np.ndarray]] | None,
+        snapshot: EpochStart | None,
     ) -> tuple[float, int | None]:
-        if self._data_parallel is None:
-            loss, batch_correct = self._local_gradients(Xb, yb)
-        else:  # this rank's block, then one Allreduce: the global batch's mean gradients
-            loss, batch_correct = self._data_parallel.step(self, Xb, yb, guard)
+        try:
+            if self._data_parallel is None:
+                loss, batch_correct = self._local_gradients(Xb, yb)
+            else:  # this rank's block, then one Allreduce: the global batch's mean gradients
+                loss, batch_correct = self._data_parallel.step(self, Xb, yb, guard)
+        except NonFiniteOutputsError:
+            if snapshot is None:
+                raise
+            # weights that give NaN or infinity on real data are not worth keeping
+            snapshot.restore()
+            raise NonFiniteError(
+                "the model's outputs became NaN or infinite; the weights and optimizer state "
+                "of the start of this epoch were restored. Try a smaller learning rate."
+            ) from None
         trainable = self.layers[self._first_trainable :]
         for i, layer in enumerate(trainable, start=self._first_trainable):
             for name, grad in layer.grads().items():
@@ -411,11 +442,11 @@ class TrainingMixin:
                         f"an update made the parameters of layer {i} {layer!r} NaN or infinite. "
                         "Try a smaller learning rate."
                     )
-                self._restore(snapshot)
+                snapshot.restore()
                 raise NonFiniteError(
                     f"an update made the parameters of layer {i} {layer!r} NaN or infinite; the "
-                    "weights of the start of this epoch were restored (the optimizer state was "
-                    "not). Try a smaller learning rate."
+                    "weights and optimizer state of the start of this epoch were restored. Try "
+                    "a smaller learning rate."
                 )
         return loss, batch_correct
 
@@ -423,9 +454,10 @@ class TrainingMixin:
         """Forward, loss and backward on one batch: ``(loss, correct count or None)``."""
         logits = self.forward(Xb)
         if not all_finite(logits):
-            raise NonFiniteError(
-                "the model's outputs became NaN or infinite; this step's update was not applied "
-                "(the weights are those of the last completed step). Try a smaller learning rate."
+            raise NonFiniteOutputsError(
+                "the model's outputs became NaN or infinite; this step's update was not "
+                "applied (the weights are those of the last completed step). Try a smaller "
+                "learning rate."
             )
         loss = self.loss.forward(logits, yb)
         if not math.isfinite(loss):
