@@ -48,6 +48,8 @@ def mpi_env() -> dict[str, str]:
         env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
     env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # these tests are about the ranks, not the kernels: skip each process's Numba compile
+    env["SCRATCHCNN_NO_NUMBA"] = "1"
     return env
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import io
+import os
 import shutil
 import sys
 import tempfile
@@ -43,6 +44,15 @@ class _RankContext:
         return self._scratch
 
 
+def threads_per_rank() -> int | None:
+    """BLAS threads for each rank: this machine's cores shared by its ranks (None alone)."""
+    if launched_size() <= 1:
+        return None
+    local = os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("MPI_LOCALNRANKS")
+    ranks_here = int(local) if local and local.isdigit() else launched_size()
+    return max(1, (os.cpu_count() or 1) // max(1, ranks_here))
+
+
 def data_parallel() -> Any:
     """The command's ``DataParallel`` under ``mpirun -n K`` (K > 1), else None."""
     return None if _context is None else _context.data_parallel
@@ -65,7 +75,7 @@ def folder_for_writing(out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def rank_context(command: str) -> Iterator[Callable[[int], int]]:
+def rank_context() -> Iterator[Callable[[int], int]]:
     """Around one CLI command; yields ``finish(status)`` to call with the exit status.
 
     Outside ``mpirun`` (or with one rank) it does nothing and imports no MPI.
