@@ -86,3 +86,16 @@ def test_a_killed_rank_ends_the_job_and_resume_ends_as_the_unbroken_run(runs):
     for key, value in want.params().items():
         np.testing.assert_array_equal(got.params()[key], value, err_msg=key)
     assert _config(cwd / "broken")["test_accuracy"] == _config(cwd / "two")["test_accuracy"]
+
+
+def test_an_error_on_rank_0_alone_ends_the_job_at_once(tmp_path):
+    """Only rank 0 claims the run folder: its refusal must not leave rank 1 waiting."""
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    (taken / "notes.txt").write_text("keep me")
+    result = mpirun([sys.executable, DRIVER, *TRAIN, "--out", str(taken)], timeout=120)
+    assert result.returncode == 2
+    output = result.stdout + result.stderr
+    assert output.count("already exists and is not empty") == 1  # said once, by rank 0
+    assert "scratchcnn: rank 0 of 2 exited with status 2; ending the job" in output
+    assert sorted(p.name for p in taken.iterdir()) == ["notes.txt"]

@@ -124,3 +124,17 @@ def test_missing_mpi4py_says_how_to_install_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "mpi4py", None)
     with pytest.raises(ImportError, match=r"pip install 'scratchcnn\[mpi\]'"):
         distributed.import_mpi()
+
+
+def test_ranks_on_one_machine_share_its_cores(monkeypatch):
+    from scratchcnn.distributed import cli_support
+
+    for name in communicator._LAUNCHER_SIZE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    assert cli_support.threads_per_rank() is None  # one process: BLAS's own choice
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "8")
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "2")
+    assert cli_support.threads_per_rank() == 4
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "16")
+    assert cli_support.threads_per_rank() == 1
