@@ -138,3 +138,17 @@ def test_ranks_on_one_machine_share_its_cores(monkeypatch):
     assert cli_support.threads_per_rank() == 4
     monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "16")
     assert cli_support.threads_per_rank() == 1
+
+
+def test_distributed_fit_needs_a_sample_per_rank_in_each_first_batch(monkeypatch):
+    from types import SimpleNamespace
+
+    from scratchcnn.distributed import data_parallel
+
+    monkeypatch.setattr(data_parallel, "abort_on_uncaught_exception", lambda comm: None)
+    dp = data_parallel.DataParallel(SimpleNamespace(rank=0, size=4))
+    with pytest.raises(ValueError, match=r"over 4 ranks needs batch_size .* batch_size=2 and 100"):
+        dp.check_batches(2, 100, "Sequential.fit")
+    with pytest.raises(ValueError, match=r"batch_size=32 and 3 samples"):
+        dp.check_batches(32, 3, "Sequential.fit")
+    dp.check_batches(4, 4, "Sequential.fit")

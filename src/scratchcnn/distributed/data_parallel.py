@@ -123,6 +123,15 @@ class DataParallel:
     def broadcast_object(self, obj: Any) -> Any:
         return self.comm.broadcast_object(obj)
 
+    def check_batches(self, batch_size: int, n_samples: int, owner: str) -> None:
+        """Every rank needs samples in the first batch; the same error on every rank if not."""
+        if batch_size < self.size or n_samples < self.size:
+            raise ValueError(
+                f"{owner}: distributed training over {self.size} ranks needs batch_size and "
+                f"the number of samples to be at least {self.size}, but got "
+                f"batch_size={batch_size} and {n_samples} samples"
+            )
+
     # -- one step ------------------------------------------------------------------------------
     def shard(self, index: slice | np.ndarray) -> slice | np.ndarray:
         """This rank's block of a global batch ``index``."""
@@ -183,7 +192,11 @@ class DataParallel:
         n_total = float(extras[_COUNT])
         values = layout.unpack(buffer, scale=1.0 / n_total)
         for (layer, name), value in zip(trainable, values, strict=False):
-            setattr(layer, "d" + name, value)
+            grad = layer.grads()[name]
+            if grad is None:  # a plain layer that has not run backward on this rank yet
+                setattr(layer, "d" + name, value)
+            else:  # in place: blocks (Residual) hand out their inner layers' arrays
+                grad[...] = value
         for (_, _, target), value in zip(buffers, values[len(trainable) :], strict=True):
             target[...] = value
         no_accuracy = extras[_NO_ACCURACY] > 0

@@ -172,6 +172,7 @@ class TrainingMixin:
             if dp is not None and not dp.is_root:
                 checkpoint_path = None  # rank 0 writes it
         if dp is not None:  # rank 0's weights, optimizer and training state everywhere
+            dp.check_batches(batch_size, X.shape[0], owner)
             dp.broadcast_model(self)
 
         history = self.history
