@@ -326,3 +326,25 @@ def test_exit_statuses_are_documented() -> None:
     for status in ("130", "143"):
         assert f"`{status}`" in readme
     assert signal.SIGTERM == 15  # 143 = 128 + SIGTERM
+
+
+def test_an_interrupt_in_the_first_epoch_says_there_is_nothing_to_resume(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    from scratchcnn.model import Sequential
+
+    original = Sequential._checked_step
+    calls = {"n": 0}
+
+    def step(self, *args):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, *args)
+
+    monkeypatch.setattr(Sequential, "_checked_step", step)
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "2", "--out", str(out), *QUICK]) == 130
+    assert "no epoch completed, so there is no checkpoint" in capsys.readouterr().err
+    assert load(out / "model.npz").epochs_trained == 0
+    assert json.loads((out / "config.json").read_text())["status"] == "interrupted"

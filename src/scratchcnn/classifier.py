@@ -261,14 +261,18 @@ class ScratchCNNClassifier(_CNNClassifierBase):
     :func:`small_cnn` with ``channels``; a list of layers (deep-copied at each fit); a
     callable ``(input_shape=, num_classes=[, seed=])`` returning layers or a Sequential; or a
     zoo name such as ``"lenet5"``. ``random_state`` fixes the initial weights and shuffling.
+
+    The defaults (30 epochs of Adam at lr 3e-3) are chosen for small data out of the box: on
+    300 of the 8x8 digits, 3-fold CV accuracy 0.93 (pixels / 16) and 0.94 (raw 0-16), where
+    10 epochs at 1e-3 gave 0.63 and 0.88 and ``MLPClassifier()`` gives 0.93 and 0.89.
     """
 
     def __init__(
         self,
         layers: LayersSpec = None,
-        epochs: int = 10,
+        epochs: int = 30,
         batch_size: int = 32,
-        lr: float = 1e-3,
+        lr: float = 3e-3,
         optimizer: str = "adam",
         channels: Sequence[int] = (16, 32),
         image_shape: Sequence[int] | None = None,

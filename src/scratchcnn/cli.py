@@ -374,9 +374,12 @@ def _train_run(
     if history.interrupted:
         _plot_curves(history, out, title)
         print(f"Stopped: {history.stopped_reason}", file=sys.stderr)
+        if history.epochs:
+            hint = f"continue with: scratchcnn train --resume {out}"
+        else:
+            hint = "no epoch completed, so there is no checkpoint to resume from"
         print(
-            f"Saved the weights of the last completed step to {out}/model.npz; continue with: "
-            f"scratchcnn train --resume {out}",
+            f"Saved the weights of the last completed step to {out}/model.npz; {hint}",
             file=sys.stderr,
         )
         return EXIT_STATUS[status]
