@@ -218,10 +218,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.seed < 0:
         raise CLIError(f"--seed must be a non-negative integer, but got {args.seed}")
     # the folder first: a taken or unwritable --out fails before any data is read
+    from scratchcnn.distributed import cli_support as mpi
+
+    # the folder first: under mpirun rank 0 claims it, the others write into scratch folders
     if args.out:
-        out = claim_run_folder(args.out, overwrite=args.overwrite)
+        out = mpi.run_folder(lambda: claim_run_folder(args.out, overwrite=args.overwrite))
     else:
-        out = new_run_folder("runs", default_run_name(dataset, model_name))
+        out = mpi.run_folder(lambda: new_run_folder("runs", default_run_name(dataset, model_name)))
 
     if cli_training.is_folder(dataset):
         size = tuple(args.image_size) if args.image_size else None
@@ -358,7 +361,9 @@ def _resume(args: argparse.Namespace) -> int:
     config.update(epochs=epochs, status="running", resumed=resumes)
     for key in ("test_loss", "test_accuracy", "interrupted"):
         config.pop(key, None)
-    write_config(out, config)
+    from scratchcnn.distributed import cli_support as mpi
+
+    write_config(mpi.folder_for_writing(out), config)  # rank 0 alone under mpirun
     cli_training.apply_loss(model, recipe)
     n_fit = int(X_train.shape[0] * (1.0 - float(config["val_split"])))
     extras = cli_training.fit_kwargs(
@@ -385,9 +390,11 @@ def _train_run(
     Saving comes before the test evaluation and cannot be cut by a Ctrl+C, so an interrupt
     at any point leaves the run's files in place (exit 130, or 143 for SIGTERM).
     """
+    from scratchcnn.distributed import cli_support as mpi
     from scratchcnn.model.interrupts import uninterrupted
     from scratchcnn.runs import EXIT_STATUS, RUN_FILES, HistoryWriter, write_config, write_json
 
+    out = mpi.folder_for_writing(out)  # under mpirun the other ranks write into scratch
     (X_train, y_train), (X_test, y_test) = train, test
     extras = dict(extras or {})  # the recipe: schedule, augmentation, callbacks (cli_training)
     recipe_callbacks = extras.pop("callbacks", [])
@@ -406,6 +413,7 @@ def _train_run(
                 verbose=1,
                 checkpoint_path=out / "checkpoint.npz",
                 callbacks=[HistoryWriter(out / "history.json"), *recipe_callbacks],
+                distributed=mpi.data_parallel(),
                 **extras,
             )
     else:
@@ -453,6 +461,8 @@ def _train_run(
             file=sys.stderr,
         )
         return EXIT_STATUS["terminated" if isinstance(stop, Terminated) else "interrupted"]
+    if not mpi.is_root():  # rank 0 writes the results
+        return EXIT_STATUS[status]
 
     config.update(status=status, test_loss=test_loss, test_accuracy=test_accuracy)
     record = history.to_dict()
@@ -491,8 +501,16 @@ def _plot_curves(history: Any, out: Path, title: str) -> None:
 def _test_evaluation(
     model: Any, X: np.ndarray, y: np.ndarray
 ) -> tuple[float, float, np.ndarray]:
-    """Loss, accuracy and predictions on the test split; a diverged model gives NaN/inf."""
-    loss, accuracy = model.evaluate(X, y)
+    """Loss, accuracy and predictions on the test split; a diverged model gives NaN/inf.
+
+    Under mpirun the evaluation is sharded over the ranks; only rank 0 predicts (for the
+    confusion matrix).
+    """
+    from scratchcnn.distributed import cli_support as mpi
+
+    loss, accuracy = model.evaluate(X, y, distributed=mpi.data_parallel())
+    if not mpi.is_root():
+        return loss, float(accuracy or 0.0), np.empty(0, dtype=np.int64)
     with np.errstate(over="ignore", invalid="ignore"):
         predicted = model.predict(X)
     return loss, float(accuracy or 0.0), predicted
@@ -813,8 +831,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see ``EXIT_STATUS`` in runs.py).
 
     0 done; 1 training diverged or the model is broken; 2 a user error; 130 interrupted by
-    Ctrl+C; 143 stopped by SIGTERM.
+    Ctrl+C; 143 stopped by SIGTERM. Under ``mpirun -n K`` every rank runs the command, rank 0
+    prints and writes, and a rank that fails ends the job (``distributed/cli_support.py``).
     """
+    from scratchcnn.distributed.cli_support import rank_context
+
+    with rank_context() as finish:
+        return finish(_run_command(argv))
+
+
+def _run_command(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -826,12 +852,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args.argv = argv
     from scratchcnn.datasets import DownloadError
+    from scratchcnn.distributed import cli_support as mpi
     from scratchcnn.model.interrupts import Terminated, sigterm_as_interrupt
 
     try:
         threads = args.threads
         if threads is None and args.command == "train":
             threads = _train_defaults(args.dataset).get("threads")
+        if threads is None:  # under mpirun: the cores shared by the ranks
+            threads = mpi.threads_per_rank()
         args.threads = threads
         if threads is not None:
             from threadpoolctl import threadpool_limits

@@ -147,14 +147,21 @@ class InferenceMixin:
         return labels
 
     def evaluate(
-        self, X: Any, y: Any, batch_size: int = 256, transform: Any = None
+        self,
+        X: Any,
+        y: Any,
+        batch_size: int = 256,
+        transform: Any = None,
+        distributed: Any = None,
     ) -> tuple[float, float | None]:
         """``(mean loss, accuracy)`` over X and y in eval mode (accuracy None if undefined).
 
         X may be a memory map, or (with ``y=None``) an iterable of (X, y) batches.
         ``transform``'s non-random part runs on each batch. A model whose outputs are NaN or
         infinite for some samples (weights ruined by a diverging run) gets a loss of NaN or
-        infinity and those samples count as wrong.
+        infinity and those samples count as wrong. ``distributed=True`` (under ``mpirun``):
+        each rank evaluates its block of X and the sums are reduced, so every rank returns the
+        result over all of X (arrays only, no transform).
         """
         owner = "Sequential.evaluate"
         batch_size = check_positive_int(batch_size, "batch_size", owner)
@@ -162,6 +169,12 @@ class InferenceMixin:
             return self._evaluate_checked(BatchSource(X, owner), None, batch_size, transform)
         X, out_shape = self._check_X(X, owner)
         y = self._check_y(y, X.shape[0], out_shape, owner)
+        if distributed is not None and distributed is not False:
+            if transform is not None:
+                raise ValueError(f"{owner}: distributed=True takes no transform yet")
+            from scratchcnn.distributed import as_data_parallel
+
+            return as_data_parallel(distributed).evaluate(self, X, y, batch_size)
         return self._evaluate_checked(X, y, batch_size, transform)
 
     def _evaluate_checked(

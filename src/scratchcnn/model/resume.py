@@ -60,6 +60,7 @@ class EpochStreams:
     def __init__(self, model: Any, seed: int) -> None:
         self.model = model
         self.seed = seed
+        self.rank = 0  # data-parallel ranks above 0 draw Dropout masks of their own
         self.lent = [
             (i, layer)
             for i, layer in enumerate(model.layers)
@@ -78,7 +79,8 @@ class EpochStreams:
     def shuffle(self, epoch: int) -> np.random.Generator:
         """The generator of epoch ``epoch``'s shuffle; lends the layers theirs for it."""
         for i, layer in self.lent:
-            layer._rng = np.random.default_rng([self.seed, epoch, i + 1])
+            key = [self.seed, epoch, i + 1, *([self.rank] if self.rank else [])]
+            layer._rng = np.random.default_rng(key)
         return np.random.default_rng([self.seed, epoch, 0])
 
 

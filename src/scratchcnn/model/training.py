@@ -37,6 +37,10 @@ class NonFiniteError(Exception):
     """Raised inside ``fit`` when a step meets NaN or infinity (the reason is the message)."""
 
 
+class NonFiniteOutputsError(NonFiniteError):
+    """The model's outputs on a training batch were NaN or infinite (no update applied)."""
+
+
 def all_finite(a: np.ndarray) -> bool:
     """True when every element is finite; a sum first, the exact check only on suspicion."""
     with np.errstate(over="ignore", invalid="ignore"):
@@ -55,6 +59,15 @@ def n_correct(outputs: np.ndarray, labels: np.ndarray) -> int | None:
     if labels.shape == outputs.shape:
         return int(np.count_nonzero(predicted == labels.argmax(axis=1)))
     return None
+
+
+def _data_parallel(distributed: Any) -> Any:
+    """None for one process (mpi4py is not imported), else a ``distributed.DataParallel``."""
+    if distributed is None or distributed is False:
+        return None
+    from scratchcnn.distributed import as_data_parallel
+
+    return as_data_parallel(distributed)
 
 
 class EpochStart:
@@ -86,6 +99,9 @@ class EpochStart:
 
 class TrainingMixin:
     """``fit`` and ``train_step`` for a container of layers (see the module docstring)."""
+
+    # set by fit(distributed=...) for the length of the run (scratchcnn.distributed)
+    _data_parallel: Any = None
 
     layers: list[Any]
     history: History
@@ -125,6 +141,7 @@ class TrainingMixin:
         lr_schedule_interval: str = "epoch",
         clip_grad_norm: float | None = None,
         transform: Any = None,
+        distributed: Any = None,
     ) -> History:
         """Train ``epochs`` more epochs over X (N, *sample_shape) and y (N,) labels or (N, K).
 
@@ -153,8 +170,16 @@ class TrainingMixin:
         gradients' global 2-norm before each update. ``transform`` (``scratchcnn.transforms``)
         augments each training batch with the epoch's own random stream; its non-random part
         (``Normalize``) also runs on validation batches.
+
+        ``distributed=True`` (under ``mpirun``) trains data-parallel over every MPI process,
+        each rank on its block of every batch (see ``scratchcnn.distributed``). Only rank 0
+        shows the bar and writes the checkpoint; callbacks run on every rank and see the
+        same, global metrics.
         """
         owner = "Sequential.fit"
+        dp = _data_parallel(distributed)
+        if dp is not None and not dp.is_root:
+            verbose = 0
         epochs = check_positive_int(epochs, "epochs", owner)
         batch_size = check_positive_int(batch_size, "batch_size", owner)
         seed = check_seed(seed, owner)
@@ -176,11 +201,26 @@ class TrainingMixin:
                 raise FileNotFoundError(
                     f"{owner}: the folder of checkpoint_path {str(folder)!r} does not exist"
                 )
+            if dp is not None and not dp.is_root:
+                checkpoint_path = None  # rank 0 writes it
+        if dp is not None:  # rank 0's weights, optimizer and training state everywhere
+            if isinstance(X, BatchSource) or transform is not None:
+                raise ValueError(
+                    f"{owner}: distributed=True needs arrays (not an iterable of batches) and "
+                    "no transform yet; got " + ("a transform" if transform is not None else
+                                                "an iterable of batches")
+                )
+            dp.check_batches(batch_size, X.shape[0], owner)
+            dp.broadcast_model(self)
 
         history = self.history
         history.start_run()
         streams = EpochStreams(self, resolve_seed(self, seed))
         options.begin()
+        if dp is not None:  # the same shuffle on every rank; each rank its own Dropout masks
+            streams.seed = self.shuffle_seed = dp.broadcast_object(self.shuffle_seed)
+            streams.rank = dp.rank
+        self._data_parallel = dp
         first, last = history.epochs + 1, history.epochs + epochs
         finite_val = [v for v in history.history.get("val_loss", []) if v is not None]
         best_loss = min(finite_val, default=math.inf)
@@ -193,7 +233,8 @@ class TrainingMixin:
         self._fit_options = options
         try:
             callback_list.on_train_begin({"initial_epoch": first - 1, "epochs": last})
-            with InterruptGuard() as guard, streams:
+            guard_type = InterruptGuard if dp is None else dp.interrupt_guard
+            with guard_type() as guard, streams:
                 for epoch in range(first, last + 1):
                     where["epoch"], where["step"] = epoch, 0
                     order_rng = streams.shuffle(epoch)
@@ -206,8 +247,8 @@ class TrainingMixin:
                         X, y, order, batch_size, epoch, last, callback_list, guard, where, options
                     )
                     if X_val is not None:
-                        event["val_loss"], event["val_accuracy"] = self._evaluate_checked(  # type: ignore[attr-defined]
-                            X_val, y_val, max(batch_size, 256), options.eval_transform
+                        event["val_loss"], event["val_accuracy"] = self._evaluate_any(
+                            X_val, y_val, max(batch_size, 256), dp, options.eval_transform
                         )
                         self.train()  # type: ignore[attr-defined]
                     event["seconds"] = time.perf_counter() - start
@@ -250,9 +291,18 @@ class TrainingMixin:
                 self._fit_options = None
                 self._clear_caches()  # type: ignore[attr-defined]
                 self.train(was_training)  # type: ignore[attr-defined]
+                self._data_parallel = None
         if keep_best and best_weights is not None:
             self._restore(best_weights)
         return history.copy()
+
+    def _evaluate_any(
+        self, X: np.ndarray, y: np.ndarray, batch_size: int, dp: Any, transform: Any = None
+    ) -> tuple[float, float | None]:
+        """The validation pass: this process alone, or sharded over the ranks and reduced."""
+        if dp is None:
+            return self._evaluate_checked(X, y, batch_size, transform)  # type: ignore[attr-defined]
+        return dp.evaluate(self, X, y, batch_size)
 
     def _record_epoch(
         self,
@@ -357,7 +407,8 @@ class TrainingMixin:
         has_accuracy = True
         for step, (Xb, yb) in enumerate(batches, start=1):
             where["step"] = step
-            size = Xb.shape[0]
+            # the global batch's size: under MPI each rank holds only its block of it
+            size = Xb.shape[0] if n is None else min(step * batch_size, n) - (step - 1) * batch_size
             loss, batch_correct = self._train_step(
                 options.train_batch(Xb),
                 yb,
@@ -399,6 +450,8 @@ class TrainingMixin:
         for lo in range(0, n, batch_size):
             hi = min(lo + batch_size, n)
             index = slice(lo, hi) if order is None else order[lo:hi]
+            if self._data_parallel is not None:
+                index = self._data_parallel.shard(index)  # this rank's block of the batch
             yield self._batch(X, index), y[index]  # type: ignore[attr-defined]
 
     def _checked_batches(self, source: BatchSource) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -448,28 +501,20 @@ class TrainingMixin:
         guard: InterruptGuard,
         snapshot: EpochStart | None,
     ) -> tuple[float, int | None]:
-        logits = self.forward(Xb)
-        if not all_finite(logits):
+        try:
+            if self._data_parallel is None:
+                loss, batch_correct = self._local_gradients(Xb, yb)
+            else:  # this rank's block, then one Allreduce: the global batch's mean gradients
+                loss, batch_correct = self._data_parallel.step(self, Xb, yb, guard)
+        except NonFiniteOutputsError:
             if snapshot is None:
-                raise NonFiniteError(
-                    "the model's outputs became NaN or infinite; this step's update was not "
-                    "applied (the weights are those of the last completed step). Try a smaller "
-                    "learning rate."
-                )
+                raise
             # weights that give NaN or infinity on real data are not worth keeping
             snapshot.restore()
             raise NonFiniteError(
                 "the model's outputs became NaN or infinite; the weights and optimizer state "
                 "of the start of this epoch were restored. Try a smaller learning rate."
-            )
-        loss = self.loss.forward(logits, yb)
-        if not math.isfinite(loss):
-            raise NonFiniteError(
-                f"the loss became {loss}; this step's update was not applied (the weights are "
-                "those of the last completed step). Try a smaller learning rate."
-            )
-        batch_correct = n_correct(logits, yb)
-        self.backward(self.loss.backward())
+            ) from None
         trainable = self.layers[self._first_trainable :]
         for i, layer in enumerate(trainable, start=self._first_trainable):
             for name, grad in layer.grads().items():
@@ -505,6 +550,25 @@ class TrainingMixin:
                     "weights and optimizer state of the start of this epoch were restored. Try "
                     "a smaller learning rate."
                 )
+        return loss, batch_correct
+
+    def _local_gradients(self, Xb: np.ndarray, yb: np.ndarray) -> tuple[float, int | None]:
+        """Forward, loss and backward on one batch: ``(loss, correct count or None)``."""
+        logits = self.forward(Xb)
+        if not all_finite(logits):
+            raise NonFiniteOutputsError(
+                "the model's outputs became NaN or infinite; this step's update was not "
+                "applied (the weights are those of the last completed step). Try a smaller "
+                "learning rate."
+            )
+        loss = self.loss.forward(logits, yb)
+        if not math.isfinite(loss):
+            raise NonFiniteError(
+                f"the loss became {loss}; this step's update was not applied (the weights are "
+                "those of the last completed step). Try a smaller learning rate."
+            )
+        batch_correct = n_correct(logits, yb)
+        self.backward(self.loss.backward())
         return loss, batch_correct
 
     def _snapshot(self) -> list[dict[str, np.ndarray]]:
