@@ -853,6 +853,21 @@ class Sequential:
         """Print ``summary(input_shape)``."""
         print(self.summary(input_shape))
 
+    # -- the learner's lab (scratchcnn/lab) --------------------------------------------------
+    def explain(self, input_shape: Sequence[int], show: bool = True) -> Any:
+        """Per-layer size formulas, parameter formulas, FLOPs, memory and receptive fields.
+
+        Prints the worked arithmetic (unless ``show=False``) and returns an ``Explanation``
+        whose ``records`` list one ``LayerRecord`` per layer; see ``scratchcnn.lab.explain``.
+        """
+        from scratchcnn.lab.explain import explain
+
+        self._trace_shapes(input_shape, "Sequential.explain")
+        result = explain(self.layers, input_shape, self.dtype)
+        if show:
+            print(result)
+        return result
+
     # -- saving ------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """The architecture as JSON-able data: layers, loss, optimizer, dtype, format version."""
