@@ -1,4 +1,5 @@
-"""The ``scratchcnn`` command line: train, evaluate, predict, summary.
+"""The ``scratchcnn`` command line: train, evaluate, predict, summary (and the lab's explain,
+gradcheck and visualize, in ``scratchcnn/lab/commands.py``).
 
 ``scratchcnn train`` with no options trains a small CNN on scikit-learn's 8x8 digits (no
 download) and writes a run folder: ``model.npz``, ``config.json`` (the command, the resolved
@@ -183,6 +184,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     input_shape = tuple(int(n) for n in X_train.shape[1:])
     class_names = _class_names(dataset, num_classes)
     model = build_model(model_name, input_shape, num_classes, optimizer, args.seed)
+    if args.dry_run:
+        from scratchcnn.lab.commands import dry_run
+
+        n_fit = int(X_train.shape[0] * (1.0 - args.val_split))
+        return dry_run(model, input_shape, n_fit, settings)
 
     out = Path(args.out) if args.out else Path("runs") / (
         f"{dataset}-{model_name}-{time.strftime('%Y%m%d-%H%M%S')}"
@@ -468,6 +474,11 @@ def build_parser() -> argparse.ArgumentParser:
                          metavar="N", help="C H W (or C L); default: the model's")
     summary.add_argument("--num-classes", type=_positive_int, default=None)
     summary.set_defaults(handler=cmd_summary, threads=None)
+
+    from scratchcnn.lab.commands import add_commands, add_train_options
+
+    add_train_options(train)
+    add_commands(sub, _positive_int)
     return parser
 
 
