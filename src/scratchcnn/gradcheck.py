@@ -76,8 +76,9 @@ class TensorCheck:
 
     ``relative_error`` is ``max |analytic - numeric| / max(max |numeric|, max |analytic|)``
     over the ``checked`` entries (the denominator at least the absolute floor, so that a
-    gradient that is zero, such as a bias before BatchNorm, does not divide noise by noise); ``kinks`` counts entries left out because a kink (ReLU at
-    0, a max-pooling tie) lies within ``eps`` of them, where finite differences are wrong.
+    gradient that is zero, such as a bias before BatchNorm, does not divide noise by noise).
+    ``kinks`` counts entries left out because a kink (ReLU at 0, a max-pooling tie) lies
+    within ``eps`` of them, where finite differences are wrong.
     """
 
     layer_index: int | None
