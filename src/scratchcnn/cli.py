@@ -252,11 +252,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     plot_learning_curves(history, out / "curves.png", title=title)
     matrix = confusion_matrix(y_test, predicted, num_classes)
     plot_confusion_matrix(matrix, out / "confusion.png", class_names, title=title)
+    from scratchcnn.lab.commands import write_run_pictures
+
+    pictures = write_run_pictures(model, out, X_test, y_test, class_names)
 
     if history.stopped_reason:
         print(f"Stopped early: {history.stopped_reason}")
     print(f"Test loss {test_loss:.4f}, test accuracy {test_accuracy:.2%} ({train_seconds:.1f}s)")
-    print(f"Wrote {out}/: model.npz, config.json, history.json, curves.png, confusion.png")
+    written = ["model.npz", "config.json", "history.json", "curves.png", "confusion.png"]
+    print(f"Wrote {out}/: {', '.join(written + pictures)}")
     return 0
 
 

@@ -112,6 +112,7 @@ def add_commands(sub: Any, positive_int: Any) -> None:
         help="entries checked per tensor (default 30; all when fewer)",
     )
     gradcheck.set_defaults(handler=cmd_gradcheck, threads=None)
+    add_visualize(sub, positive_int)
 
 
 def add_train_options(train: argparse.ArgumentParser) -> None:
@@ -139,3 +140,99 @@ def dry_run(model: Any, input_shape: tuple[int, ...], n_train: int, settings: di
     print(estimate)
     print("Dry run: nothing was trained or written.")
     return 0
+
+
+def write_run_pictures(
+    model: Any, out: Path, X_test: np.ndarray, y_test: np.ndarray, class_names: list[str]
+) -> list[str]:
+    """``filters.png`` (for a model with convolutions) and ``misclassified.png`` in ``out``."""
+    from scratchcnn.layers.conv import _ConvNd
+    from scratchcnn.plots import plot_filters, plot_misclassified
+
+    written = []
+    if any(isinstance(layer, _ConvNd) for layer in model.layers):
+        plot_filters(model, out / "filters.png")
+        written.append("filters.png")
+    if X_test.ndim == 4:
+        plot_misclassified(model, X_test, y_test, out / "misclassified.png", class_names)
+        written.append("misclassified.png")
+    return written
+
+
+def cmd_visualize(args: argparse.Namespace) -> int:
+    """Write the pictures of a trained model looking at one image into the run folder."""
+    from scratchcnn import plots
+
+    cli = _cli()
+    model, config = cli._load_run(args.run)
+    input_shape = cli._input_shape(config, args.input_shape, args.run)
+    light_on_dark = bool(config.get("preprocessing", {}).get("light_on_dark", False))
+    image = cli.load_image(args.image, input_shape, args.invert, light_on_dark)
+    out = Path(args.out) if args.out else cli._model_paths(args.run)[0].parent
+    out.mkdir(parents=True, exist_ok=True)
+    names = config.get("class_names")
+    num_classes = model.output_shape(input_shape)[0]
+    if args.target is not None and not 0 <= args.target < num_classes:
+        raise cli.CLIError(f"--target must be a class in [0, {num_classes}), got {args.target}")
+    written = [
+        plots.plot_filters(model, out / "filters.png"),
+        plots.plot_feature_maps(model, image, out / "feature_maps.png"),
+        plots.plot_saliency(model, image, out / "saliency.png", args.target, names),
+        plots.plot_class_activation(model, image, out / "class_activation.png", args.target, names),
+    ]
+    if args.misclassified:
+        dataset = cli._dataset_key(config.get("dataset", ""))
+        _, (X, y) = cli._load_data(dataset, args.data_root)
+        X, y = cli._limit(X, y, args.limit)
+        written.append(plots.plot_misclassified(model, X, y, out / "misclassified.png", names))
+    proba = model.predict_proba(image[None])[0]
+    k = int(np.argmax(proba))
+    label = names[k] if names and k < len(names) else str(k)
+    print(f"{args.image}: predicted {label} ({float(proba[k]):.4f})")
+    print(f"Wrote {out}/: " + ", ".join(path.name for path in written))
+    return 0
+
+
+def add_visualize(sub: Any, positive_int: Any) -> None:
+    """The ``visualize`` subcommand."""
+    visualize = sub.add_parser(
+        "visualize",
+        help="pictures of what a trained model sees in an image",
+        description="Write filters.png, feature_maps.png, saliency.png and "
+        "class_activation.png (Grad-CAM) for IMAGE into the run folder (or --out).",
+    )
+    visualize.add_argument("run", metavar="RUN_DIR", help="run folder or model.npz")
+    visualize.add_argument("image", metavar="IMAGE", help="an image file (PNG, JPEG)")
+    visualize.add_argument("--out", default=None, help="folder for the PNGs (default: RUN_DIR)")
+    visualize.add_argument(
+        "--target", type=int, default=None, help="explain this class (default: the predicted one)"
+    )
+    visualize.add_argument(
+        "--invert",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="auto: invert dark-on-light pictures for MNIST-style models",
+    )
+    visualize.add_argument(
+        "--input-shape",
+        type=positive_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="C H W, when there is no config.json",
+    )
+    visualize.add_argument(
+        "--misclassified",
+        action="store_true",
+        help="also write misclassified.png from the run's test split",
+    )
+    visualize.add_argument(
+        "--limit",
+        type=positive_int,
+        default=None,
+        help="with --misclassified: the first N test samples",
+    )
+    visualize.add_argument(
+        "--data-root", default=None, help="folder with MNIST-format files (mnist, fashion-mnist)"
+    )
+    visualize.set_defaults(handler=cmd_visualize, threads=None)

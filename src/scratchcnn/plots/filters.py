@@ -76,6 +76,10 @@ def plot_filters(
     return save(figure, path)
 
 
+def _count(total: int, shown: int) -> str:
+    return str(total) if total <= shown else f"first {shown} of {total}"
+
+
 def plot_feature_maps(
     model: Any, X: Any, path: str | Path, max_maps: int = 16, title: str = ""
 ) -> Path:
@@ -103,7 +107,7 @@ def plot_feature_maps(
         text.text(
             1.0,
             0.5,
-            f"{label}\n{maps.shape[0]} maps\nof {size}",
+            f"{label}\n{_count(maps.shape[0], max_maps)} maps\nof {size}",
             ha="right",
             va="center",
             fontsize=9,
