@@ -2,14 +2,13 @@
 
 Entries: ``__architecture__`` (JSON: format name and version, layer class names and
 ``get_config()``, loss, optimizer name and config, dtype), ``param/<i>/<name>``,
-``buffer/<i>/<name>`` and ``optimizer/<key>`` (the optimizer's ``state_dict``).
+``buffer/<i>/<name>``, ``optimizer/<key>`` (the optimizer's ``state_dict``) and, from
+version 2, ``__training__`` (JSON: what resuming needs, see resume.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -18,10 +17,14 @@ import numpy as np
 
 from scratchcnn import losses as _losses
 from scratchcnn import optimizers as _optimizers
+from scratchcnn.atomic import atomic_write
+from scratchcnn.model.resume import training_state
 
 FORMAT_NAME = "scratchcnn.Sequential"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # version 1 had no training state
 ARCHITECTURE_KEY = "__architecture__"
+TRAINING_KEY = "__training__"
 
 
 def model_arrays(model: Any) -> dict[str, np.ndarray]:
@@ -35,6 +38,7 @@ def model_arrays(model: Any) -> dict[str, np.ndarray]:
     if hasattr(model.optimizer, "state_dict"):
         for key, value in model.optimizer.state_dict(model.layers).items():
             arrays[f"optimizer/{key}"] = np.asarray(value)
+    arrays[TRAINING_KEY] = np.array(json.dumps(training_state(model)))
     return arrays
 
 
@@ -64,27 +68,7 @@ def atomic_savez(path: Path, arrays: dict[str, np.ndarray]) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"Sequential.save: the folder {str(folder)!r} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-    try:  # make the rename itself durable (POSIX); not possible everywhere
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def read_arrays(path: Path, where: str) -> dict[str, np.ndarray]:

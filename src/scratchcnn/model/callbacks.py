@@ -1,71 +1,109 @@
-"""What ``fit`` reports: the ``History`` it returns and the progress hooks it calls.
+"""What ``fit`` calls while it trains: callbacks, and the default progress bar.
 
-A hook is any callable taking one event dict (``{"event": "batch" | "epoch", ...}``);
-``TqdmProgress`` is the default one.
+A callback is a ``Callback`` (override the hooks you need) or any callable taking one event
+dict, which gets the batch and epoch events. ``fit`` sets ``callback.model``, then calls
+``on_train_begin(info)``, and per epoch ``on_epoch_begin(epoch)``, ``on_batch_end(event)``
+after every step and ``on_epoch_end(event)`` once the epoch is recorded (in
+``model.history``, and in the checkpoint file when there is one), and finally
+``on_train_end(history)``, also after a Ctrl+C or a NaN. A callback may set
+``model.stop_training = True``.
+
+Events (dicts): ``event`` ("batch" or "epoch"), ``epoch`` (counted over the model's whole
+training, so a resumed run goes on from where it stopped), ``epochs`` (the last epoch of this
+``fit``), ``step``, ``steps``, ``samples``, ``total_samples``, ``loss``, ``accuracy``,
+``seconds``, ``images_per_second``; ``batch_size`` for batches; ``val_loss`` and
+``val_accuracy`` for epochs with validation.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+
+from scratchcnn.model.history import History
 
 ProgressHook = Callable[[dict[str, Any]], Any]
 
 
-class History:
-    """What ``fit`` returns: per-epoch metrics in ``history`` (a dict of lists, like Keras).
+class Callback:
+    """Base class for ``fit``'s callbacks; every hook does nothing by default."""
 
-    Keys: ``loss``, ``accuracy``, ``seconds`` and, with validation data, ``val_loss`` and
-    ``val_accuracy``; one entry per completed epoch (accuracy is None when undefined, e.g. for
-    regression targets). ``interrupted`` is True after a Ctrl+C; ``stopped_reason`` says why
-    training ended early (None when all epochs ran); ``best_epoch`` is set by ``keep_best``.
-    """
+    model: Any = None
 
-    def __init__(self, validation: bool = False) -> None:
-        keys = ["loss", "accuracy"] + (["val_loss", "val_accuracy"] if validation else [])
-        self.history: dict[str, list[float | None]] = {key: [] for key in [*keys, "seconds"]}
-        self.interrupted = False
-        self.stopped_reason: str | None = None
-        self.best_epoch: int | None = None
+    def on_train_begin(self, info: dict[str, Any]) -> None:
+        """``info``: ``initial_epoch`` (epochs done before), ``epochs`` (the last epoch)."""
 
-    @property
-    def epochs(self) -> int:
-        """The number of completed epochs."""
-        return len(self.history["loss"])
+    def on_epoch_begin(self, epoch: int) -> None:
+        pass
 
-    def __getitem__(self, key: str) -> list[float | None]:
-        return self.history[key]
+    def on_batch_end(self, event: dict[str, Any]) -> None:
+        pass
 
-    def __len__(self) -> int:
-        return self.epochs
+    def on_epoch_end(self, event: dict[str, Any]) -> None:
+        pass
 
-    def to_dict(self) -> dict[str, Any]:
-        """A flat JSON-able dict: the per-epoch lists of ``history``, then the flags.
+    def on_train_end(self, history: History) -> None:
+        pass
 
-        ``{"loss": [...], "accuracy": [...], ..., "epochs": 3, "interrupted": False,
-        "stopped_reason": None, "best_epoch": 2}``; NaN and infinity become None.
-        """
 
-        def clean(value: float | None) -> float | None:
-            return None if value is None or not math.isfinite(value) else float(value)
+class EventCallback(Callback):
+    """A plain callable as a callback: it gets every batch and epoch event."""
 
-        return {
-            **{key: [clean(v) for v in values] for key, values in self.history.items()},
-            "epochs": self.epochs,
-            "interrupted": self.interrupted,
-            "stopped_reason": self.stopped_reason,
-            "best_epoch": self.best_epoch,
-        }
+    def __init__(self, function: ProgressHook) -> None:
+        self.function = function
+
+    def on_batch_end(self, event: dict[str, Any]) -> None:
+        self.function(event)
+
+    def on_epoch_end(self, event: dict[str, Any]) -> None:
+        self.function(event)
 
     def __repr__(self) -> str:
-        return (
-            f"History(epochs={self.epochs}, interrupted={self.interrupted}, "
-            f"stopped_reason={self.stopped_reason!r})"
-        )
+        return f"EventCallback({self.function!r})"
 
 
-class TqdmProgress:
+class CallbackList:
+    """Callbacks called in order; built from ``Callback`` objects and plain callables."""
+
+    def __init__(self, callbacks: Iterable[Any], owner: str) -> None:
+        self.callbacks: list[Callback] = []
+        for callback in callbacks:
+            if isinstance(callback, Callback):
+                self.callbacks.append(callback)
+            elif callable(callback):
+                self.callbacks.append(EventCallback(callback))
+            else:
+                raise TypeError(
+                    f"{owner}: progress and callbacks must be Callback objects or callables, "
+                    f"got {callback!r}"
+                )
+
+    def set_model(self, model: Any) -> None:
+        for callback in self.callbacks:
+            callback.model = model
+
+    def on_train_begin(self, info: dict[str, Any]) -> None:
+        for callback in self.callbacks:
+            callback.on_train_begin(info)
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        for callback in self.callbacks:
+            callback.on_epoch_begin(epoch)
+
+    def on_batch_end(self, event: dict[str, Any]) -> None:
+        for callback in self.callbacks:
+            callback.on_batch_end(event)
+
+    def on_epoch_end(self, event: dict[str, Any]) -> None:
+        for callback in self.callbacks:
+            callback.on_epoch_end(event)
+
+    def on_train_end(self, history: History) -> None:
+        for callback in self.callbacks:
+            callback.on_train_end(history)
+
+
+class TqdmProgress(Callback):
     """The default progress hook: a tqdm bar per epoch (verbose=1) or one line (verbose=2).
 
     A hook is any callable taking one event dict; ``fit`` sends ``{"event": "batch", ...}``
@@ -100,6 +138,15 @@ class TqdmProgress:
             elif self.verbose:
                 text = _metrics_text(event, with_rate=True) + f", {event['seconds']:.1f}s"
                 print(f"Epoch {event['epoch']}/{event['epochs']}: {text}", flush=True)
+
+    def on_batch_end(self, event: dict[str, Any]) -> None:
+        self(event)
+
+    def on_epoch_end(self, event: dict[str, Any]) -> None:
+        self(event)
+
+    def on_train_end(self, history: History) -> None:
+        self.close()
 
     def close(self) -> None:
         if self._bar is not None:

@@ -12,6 +12,7 @@ from scratchcnn import losses as _losses
 from scratchcnn import optimizers as _optimizers
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
 from scratchcnn.model import archive
+from scratchcnn.model.resume import restore_training_state
 from scratchcnn.model.sequential import Sequential
 
 
@@ -42,11 +43,18 @@ def model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
     if not isinstance(spec, dict) or spec.get("format") != archive.FORMAT_NAME:
         raise ValueError(f"{where}: not a scratchcnn model file (unknown format)")
     version = spec.get("format_version")
-    if version != archive.FORMAT_VERSION:
+    if version not in archive.READABLE_VERSIONS:
+        readable = " and ".join(map(str, archive.READABLE_VERSIONS))
         raise ValueError(
             f"{where}: file format version {version!r} is not supported (this scratchcnn "
-            f"reads version {archive.FORMAT_VERSION})"
+            f"reads versions {readable})"
         )
+    training = None
+    if archive.TRAINING_KEY in arrays:
+        try:
+            training = json.loads(str(arrays.pop(archive.TRAINING_KEY)))
+        except (json.JSONDecodeError, TypeError) as error:
+            raise ValueError(f"{where}: the training state is not valid JSON: {error}") from error
     try:
         layer_specs = list(spec["layers"])
         loss_name = spec["loss"]
@@ -118,4 +126,6 @@ def model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
             optimizer.load_state_dict(model.layers, optimizer_state)
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{where}: the optimizer state does not fit: {error}") from error
+    if training is not None:
+        restore_training_state(model, training, where)
     return model

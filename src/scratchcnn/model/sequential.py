@@ -7,6 +7,7 @@ archive.py, which ``load`` (loading.py) reads back.
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -110,16 +111,17 @@ class Sequential(TrainingMixin):
         self._first_trainable = next(
             (i for i, layer in enumerate(layers) if layer.param_names), len(layers)
         )
-        if self._first_trainable < len(layers):
-            layers[self._first_trainable].compute_input_grad = False
         # Every output but the last is consumed by the next layer before the next forward,
         # so those layers may reuse their output buffers (the model's output stays fresh).
         # Likewise every gradient a layer receives comes from the next layer's backward and
-        # is read by nobody else, so it may be overwritten.
-        for layer in layers[:-1]:
-            layer.reuse_output = True
-            layer.overwrite_dA = True
-        self.stop_training = False
+        # is read by nobody else, so it may be overwritten. The model sets these flags only
+        # while it runs its layers (``forward``, ``backward``), so a layer used alone or in
+        # another model afterwards behaves as a layer of its own.
+        last = len(layers) - 1
+        self._layer_flags = [
+            (i != self._first_trainable, i < last, i < last) for i in range(len(layers))
+        ]
+        self._init_training()
         self.training = True  # like a fresh torch.nn.Module; fit and predict set their own modes
 
     # -- plumbing ----------------------------------------------------------------------------
@@ -163,11 +165,35 @@ class Sequential(TrainingMixin):
     def num_params(self) -> int:
         return sum(layer.num_params() for layer in self.layers)
 
+    @property
+    def layer_flags(self) -> list[dict[str, bool]]:
+        """The performance flags the model gives each layer while it runs it (see design.md)."""
+        return [
+            {"compute_input_grad": grad, "reuse_output": reuse, "overwrite_dA": overwrite}
+            for grad, reuse, overwrite in self._layer_flags
+        ]
+
+    def _set_flags(self, flags: list[tuple[bool, bool, bool]]) -> list[tuple[bool, bool, bool]]:
+        """Give the layers ``flags``; returns the flags they had."""
+        previous = []
+        for layer, (grad, reuse, overwrite) in zip(self.layers, flags, strict=True):
+            previous.append((layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA))
+            layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA = (
+                grad,
+                reuse,
+                overwrite,
+            )
+        return previous
+
     def forward(self, X: np.ndarray) -> np.ndarray:
         """Run every layer in its current mode: (N, *sample_shape) -> (N, *output_shape)."""
         A = np.asarray(X).astype(self.dtype, copy=False)
-        for layer in self.layers:
-            A = layer.forward(A)
+        previous = self._set_flags(self._layer_flags)
+        try:
+            for layer in self.layers:
+                A = layer.forward(A)
+        finally:
+            self._set_flags(previous)
         return self._detached(A)
 
     def _detached(self, A: np.ndarray) -> np.ndarray:
@@ -190,8 +216,12 @@ class Sequential(TrainingMixin):
         Stops at the first layer with parameters, which skips its input gradient, so the
         return value is None for a model with parameters (nothing needs dX to train).
         """
-        for layer in reversed(self.layers[self._first_trainable :]):
-            dA = layer.backward(dA)
+        previous = self._set_flags(self._layer_flags)
+        try:
+            for layer in reversed(self.layers[self._first_trainable :]):
+                dA = layer.backward(dA)
+        finally:
+            self._set_flags(previous)
         return dA if self._first_trainable == 0 else None
 
     def _clear_caches(self) -> None:
@@ -328,7 +358,11 @@ class Sequential(TrainingMixin):
         return labels
 
     def evaluate(self, X: Any, y: Any, batch_size: int = 256) -> tuple[float, float | None]:
-        """``(mean loss, accuracy)`` over X and y in eval mode (accuracy None if undefined)."""
+        """``(mean loss, accuracy)`` over X and y in eval mode (accuracy None if undefined).
+
+        A model whose outputs are NaN or infinite for some samples (weights ruined by a
+        diverging run) gets a loss of NaN or infinity and those samples count as wrong.
+        """
         owner = "Sequential.evaluate"
         batch_size = check_positive_int(batch_size, "batch_size", owner)
         X, out_shape = self._check_X(X, owner)
@@ -338,21 +372,33 @@ class Sequential(TrainingMixin):
     def _evaluate_checked(
         self, X: np.ndarray, y: np.ndarray, batch_size: int
     ) -> tuple[float, float | None]:
-        totals = {"loss": 0.0, "correct": 0}
+        totals: dict[str, Any] = {"loss": 0.0, "correct": 0, "nan": False, "infinite": False}
 
         def accumulate(index: slice, outputs: np.ndarray) -> None:
             yb = y[index]
-            n = outputs.shape[0]
-            totals["loss"] += self.loss.forward(outputs, yb) * n
+            if not all_finite(outputs):
+                finite = np.isfinite(outputs).reshape(outputs.shape[0], -1).all(axis=1)
+                totals["nan"] = totals["nan"] or bool(np.isnan(outputs).any())
+                totals["infinite"] = True
+                outputs, yb = outputs[finite], yb[finite]  # the others count as wrong
+            if outputs.shape[0]:
+                totals["loss"] += self.loss.forward(outputs, yb) * outputs.shape[0]
             c = n_correct(outputs, yb)
             totals["correct"] = (
                 None if c is None or totals["correct"] is None else (totals["correct"] + c)
             )
 
-        self._inference(X, batch_size, accumulate)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._inference(X, batch_size, accumulate)
         n = X.shape[0]
         correct = totals["correct"]
-        return totals["loss"] / n, None if correct is None else correct / n
+        if totals["nan"]:
+            loss = math.nan
+        elif totals["infinite"]:
+            loss = math.inf
+        else:
+            loss = totals["loss"] / n
+        return loss, None if correct is None else correct / n
 
     # -- summary -----------------------------------------------------------------------------
     def summary(self, input_shape: Sequence[int]) -> str:

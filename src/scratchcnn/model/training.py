@@ -1,10 +1,12 @@
 """Training: ``fit``, one step, and what keeps a run safe (Ctrl+C, NaN and infinity).
 
 Each step runs forward, the loss, backward (every gradient first), then the optimizer's
-updates, which a Ctrl+C cannot cut in half (``InterruptGuard``). A NaN or infinite output,
-loss or gradient stops the step before any update (``NonFiniteError``). ``TrainingMixin``
-holds the methods a container gets; it needs the container's ``layers``, ``loss``,
-``optimizer``, ``forward``/``backward`` and input checks.
+updates, which a Ctrl+C or SIGTERM cannot cut in half (``InterruptGuard``). A NaN or
+infinite output, loss or gradient stops the step before any update (``NonFiniteError``).
+``TrainingMixin`` holds the methods a container gets; it needs the container's ``layers``,
+``loss``, ``optimizer``, ``forward``/``backward``, ``save`` and input checks. A model's
+training goes on over several ``fit`` calls and across save/load: ``history``, the epoch
+count and the random streams continue (resume.py).
 """
 
 from __future__ import annotations
@@ -12,60 +14,20 @@ from __future__ import annotations
 import math
 import os
 import signal
-import threading
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from scratchcnn.model.callbacks import History, ProgressHook, TqdmProgress
-from scratchcnn.random import make_rng
+from scratchcnn.model.callbacks import CallbackList, ProgressHook, TqdmProgress
+from scratchcnn.model.history import History
+from scratchcnn.model.interrupts import InterruptGuard, signal_of
+from scratchcnn.model.resume import EpochStreams, check_seed, resolve_seed
 from scratchcnn.validation import check_positive_int
-
-
-class InterruptGuard:
-    """Defers SIGINT while the optimizer updates run, so weights are never half-updated.
-
-    Installed only from the main thread and only over Python's default handler; elsewhere a
-    Ctrl+C behaves as usual (it can then land between two layers' updates).
-    """
-
-    def __init__(self) -> None:
-        self.deferring = False
-        self.pending = False
-        self._previous: Any = None
-
-    def __enter__(self) -> InterruptGuard:
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-            self._previous = None
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        if self.deferring:
-            self.pending = True
-            return
-        raise KeyboardInterrupt
-
-    def run(self, updates: Callable[[], None]) -> None:
-        """Run ``updates`` with SIGINT deferred; a deferred Ctrl+C is raised after them."""
-        self.deferring = True
-        try:
-            updates()
-        finally:
-            self.deferring = False
-        if self.pending:
-            self.pending = False
-            raise KeyboardInterrupt
 
 
 class NonFiniteError(Exception):
@@ -95,6 +57,23 @@ def n_correct(outputs: np.ndarray, labels: np.ndarray) -> int | None:
 class TrainingMixin:
     """``fit`` and ``train_step`` for a container of layers (see the module docstring)."""
 
+    layers: list[Any]
+    history: History
+    shuffle_seed: int | None
+    stop_training: bool
+
+    def _init_training(self) -> None:
+        """The state of a model that has not trained yet; containers call it in __init__."""
+        self.history = History()
+        self.shuffle_seed = None
+        self._lent_rngs: frozenset[int] = frozenset()
+        self.stop_training = False
+
+    @property
+    def epochs_trained(self) -> int:
+        """Epochs completed over all ``fit`` calls (a loaded model's included)."""
+        return self.history.epochs
+
     def fit(
         self,
         X: Any,
@@ -106,96 +85,132 @@ class TrainingMixin:
         shuffle: bool = True,
         seed: int | np.random.Generator | None = None,
         verbose: int = 1,
-        callbacks: Sequence[ProgressHook] = (),
+        callbacks: Sequence[Any] = (),
         progress: ProgressHook | None = None,
         checkpoint_path: str | os.PathLike[str] | None = None,
         keep_best: bool = False,
     ) -> History:
-        """Train for ``epochs`` over X (N, *sample_shape) and y (N,) labels or (N, K) rows.
+        """Train ``epochs`` more epochs over X (N, *sample_shape) and y (N,) labels or (N, K).
+
+        Training continues where the model stands: epoch numbers, ``model.history`` and the
+        shuffle stream go on, so ``fit(epochs=2)`` twice (or on a model loaded from a
+        checkpoint in between) trains exactly as ``fit(epochs=4)``. ``seed`` (an int or a
+        Generator) fixes the shuffle and Dropout streams; None keeps the model's. Returns a
+        copy of ``model.history`` (every epoch so far).
 
         ``validation_split`` holds out the last fraction of the samples (before shuffling,
-        as Keras does). ``progress`` (or each of ``callbacks``) is called with an event dict
-        after every step and epoch (see ``TqdmProgress``); without one, verbose=1 shows a tqdm
-        bar. A callback may set ``model.stop_training = True``. Ctrl+C returns the history so
-        far with ``interrupted=True`` and the weights of the last completed step. A NaN or
-        infinite loss or gradient stops training before that step's update is applied.
-        ``checkpoint_path`` saves the model after every epoch; ``keep_best`` restores the
-        weights of the epoch with the lowest validation loss at the end.
+        as Keras does). ``callbacks`` are ``Callback`` objects or callables taking event
+        dicts (see callbacks.py); ``progress`` replaces the default tqdm bar (verbose=1; 2 is
+        one line per epoch). Ctrl+C (or SIGTERM inside ``sigterm_as_interrupt``) returns the
+        history so far with ``interrupted=True`` and the weights of the last completed step.
+        A NaN or infinite loss or gradient stops training before that step's update.
+        ``checkpoint_path`` saves the model, its optimizer and training state after every
+        epoch (atomically, never cut by a Ctrl+C); ``keep_best`` restores the weights of this
+        call's epoch with the lowest validation loss at the end.
         """
         owner = "Sequential.fit"
         epochs = check_positive_int(epochs, "epochs", owner)
         batch_size = check_positive_int(batch_size, "batch_size", owner)
+        seed = check_seed(seed, owner)
         X, y, X_val, y_val = self._fit_data(X, y, validation_data, validation_split, owner)
         if keep_best and X_val is None:
             raise ValueError(f"{owner}: keep_best=True needs validation_data or validation_split")
         hooks = list(callbacks) if progress is None else [progress, *callbacks]
-        default_bar = TqdmProgress(verbose) if progress is None and verbose else None
-        if default_bar is not None:
-            hooks.insert(0, default_bar)
-        for hook in hooks:
-            if not callable(hook):
-                raise TypeError(f"{owner}: progress and callbacks must be callables, got {hook!r}")
+        if progress is None and verbose:
+            hooks.insert(0, TqdmProgress(verbose))
+        callback_list = CallbackList(hooks, owner)
         if checkpoint_path is not None:
-            self.get_config()  # a model that cannot be saved fails now, not after an epoch
+            checkpoint_path = Path(checkpoint_path)
+            self.get_config()  # type: ignore[attr-defined]  # an unsavable model fails now
+            folder = checkpoint_path.parent if str(checkpoint_path.parent) else Path(".")
+            if not folder.is_dir():
+                raise FileNotFoundError(
+                    f"{owner}: the folder of checkpoint_path {str(folder)!r} does not exist"
+                )
 
-        history = History(validation=X_val is not None)
-        rng = make_rng(seed)
-        best_loss = math.inf
+        history = self.history
+        history.start_run()
+        streams = EpochStreams(self, resolve_seed(self, seed))
+        first, last = history.epochs + 1, history.epochs + epochs
+        finite_val = [v for v in history.history.get("val_loss", []) if v is not None]
+        best_loss = min(finite_val, default=math.inf)
         best_weights: list[dict[str, np.ndarray]] | None = None
-        where = {"epoch": 0, "step": 0}  # for the message after a Ctrl+C
-        was_training = self.training
+        where = {"epoch": first, "step": 0}  # for the message after a Ctrl+C
+        was_training = self.training  # type: ignore[attr-defined]
         self.stop_training = False
-        self.train()
+        self.train()  # type: ignore[attr-defined]
+        callback_list.set_model(self)
         try:
-            with InterruptGuard() as guard:
-                for epoch in range(1, epochs + 1):
-                    where["epoch"] = epoch
+            callback_list.on_train_begin({"initial_epoch": first - 1, "epochs": last})
+            with InterruptGuard() as guard, streams:
+                for epoch in range(first, last + 1):
+                    where["epoch"], where["step"] = epoch, 0
+                    order_rng = streams.shuffle(epoch)
+                    order = order_rng.permutation(X.shape[0]) if shuffle else None
+                    callback_list.on_epoch_begin(epoch)
                     start = time.perf_counter()
-                    order = rng.permutation(X.shape[0]) if shuffle else None
                     event = self._train_epoch(
-                        X, y, order, batch_size, epoch, epochs, hooks, guard, where
+                        X, y, order, batch_size, epoch, last, callback_list, guard, where
                     )
                     if X_val is not None:
-                        event["val_loss"], event["val_accuracy"] = self._evaluate_checked(
+                        event["val_loss"], event["val_accuracy"] = self._evaluate_checked(  # type: ignore[attr-defined]
                             X_val, y_val, max(batch_size, 256)
                         )
-                        self.train()
+                        self.train()  # type: ignore[attr-defined]
                     event["seconds"] = time.perf_counter() - start
-                    for key, values in history.history.items():
-                        values.append(event[key])
-                    if X_val is not None and event["val_loss"] < best_loss:
+                    improved = X_val is not None and event["val_loss"] < best_loss
+                    if improved:
                         best_loss = event["val_loss"]
-                        history.best_epoch = epoch
-                        if keep_best:
-                            best_weights = self._snapshot()
-                    if checkpoint_path is not None:
-                        self.save(checkpoint_path)
-                    for hook in hooks:
-                        hook(event)
+                    # the record and its checkpoint change together, or not at all
+                    guard.run(partial(self._record_epoch, event, improved, checkpoint_path))
+                    if improved and keep_best:
+                        best_weights = self._snapshot()
+                    callback_list.on_epoch_end(event)
                     if self.stop_training:
-                        if epoch < epochs:
+                        if epoch < last:
                             history.stopped_reason = (
                                 f"stop_training was set by a callback at epoch {epoch}, "
                                 f"step {where['step']}"
                             )
                         break
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             history.interrupted = True
+            history.signal = signal_of(stop)
+            name = "KeyboardInterrupt" if history.signal == signal.SIGINT else "SIGTERM"
             history.stopped_reason = (
-                f"interrupted (KeyboardInterrupt) during epoch {where['epoch']}, step "
-                f"{where['step']}; the weights are those of the last completed step"
+                f"interrupted ({name}) during epoch {where['epoch']}, step {where['step']}; "
+                "the weights are those of the last completed step"
             )
         except NonFiniteError as stop:
-            history.stopped_reason = str(stop)
+            history.diverged = True
+            history.stopped_reason = (
+                f"{stop} Stopped at epoch {where['epoch']}, step {where['step']}."
+            )
             warnings.warn(f"Sequential.fit stopped: {stop}", RuntimeWarning, stacklevel=2)
         finally:
-            if default_bar is not None:
-                default_bar.close()
-            self._clear_caches()
-            self.train(was_training)
+            try:
+                callback_list.on_train_end(history)
+            finally:
+                self._clear_caches()  # type: ignore[attr-defined]
+                self.train(was_training)  # type: ignore[attr-defined]
         if keep_best and best_weights is not None:
             self._restore(best_weights)
-        return history
+        return history.copy()
+
+    def _record_epoch(
+        self, event: dict[str, Any], improved: bool, checkpoint_path: Path | None
+    ) -> None:
+        metrics = {
+            key: event[key]
+            for key in ("loss", "accuracy", "val_loss", "val_accuracy")
+            if key in event
+        }
+        metrics["seconds"] = event["seconds"]
+        self.history.append(metrics)
+        if improved:
+            self.history.best_epoch = event["epoch"]
+        if checkpoint_path is not None:
+            self.save(checkpoint_path)  # type: ignore[attr-defined]
 
     def _fit_data(
         self,
@@ -242,7 +257,7 @@ class TrainingMixin:
         batch_size: int,
         epoch: int,
         epochs: int,
-        hooks: list[ProgressHook],
+        callback_list: CallbackList,
         guard: InterruptGuard,
         where: dict[str, int],
     ) -> dict[str, Any]:
@@ -257,7 +272,12 @@ class TrainingMixin:
             where["step"] = step
             lo, hi = (step - 1) * batch_size, min(step * batch_size, n)
             index = slice(lo, hi) if order is None else order[lo:hi]
-            loss, batch_correct = self._train_step(self._batch(X, index), y[index], guard, snapshot)
+            loss, batch_correct = self._train_step(
+                self._batch(X, index),
+                y[index],
+                guard,
+                snapshot,  # type: ignore[attr-defined]
+            )
             seen += hi - lo
             total_loss += loss * (hi - lo)
             has_accuracy = has_accuracy and batch_correct is not None
@@ -277,12 +297,11 @@ class TrainingMixin:
                 "seconds": elapsed,
                 "images_per_second": seen / elapsed if elapsed > 0 else 0.0,
             }
-            for hook in hooks:
-                hook(event)
+            callback_list.on_batch_end(event)
             if self.stop_training:
                 break
         epoch_event = {key: value for key, value in event.items() if key != "batch_size"}
-        epoch_event["event"] = "epoch"  # a new dict: hooks may have kept the batch event
+        epoch_event["event"] = "epoch"  # a new dict: callbacks may have kept the batch event
         return epoch_event
 
     def train_step(self, X: Any, y: Any) -> float:
