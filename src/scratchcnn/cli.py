@@ -26,8 +26,16 @@ import numpy as np
 import scratchcnn
 
 FASHION_MNIST_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 # Settings used when the command line does not give them, per dataset. The digits defaults
@@ -190,8 +198,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         n_fit = int(X_train.shape[0] * (1.0 - args.val_split))
         return dry_run(model, input_shape, n_fit, settings)
 
-    out = Path(args.out) if args.out else Path("runs") / (
-        f"{dataset}-{model_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = (
+        Path(args.out)
+        if args.out
+        else Path("runs") / (f"{dataset}-{model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
     )
     out.mkdir(parents=True, exist_ok=True)
     config = {
@@ -281,8 +291,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         out_shape = model.output_shape(X.shape[1:])
     except ValueError as error:
-        raise CLIError(f"{dataset} samples of shape {tuple(X.shape[1:])} do not fit the model: "
-                       f"{error}") from error
+        raise CLIError(
+            f"{dataset} samples of shape {tuple(X.shape[1:])} do not fit the model: {error}"
+        ) from error
     num_classes = out_shape[0]
     if y.max() >= num_classes:
         raise CLIError(
@@ -334,8 +345,12 @@ def load_image(
         pixels = 1.0 - pixels
     elif invert == "auto" and light_on_dark:
         border = np.concatenate(
-            [pixels[:, 0].ravel(), pixels[:, -1].ravel(), pixels[:, :, 0].ravel(),
-             pixels[:, :, -1].ravel()]
+            [
+                pixels[:, 0].ravel(),
+                pixels[:, -1].ravel(),
+                pixels[:, :, 0].ravel(),
+                pixels[:, :, -1].ravel(),
+            ]
         )
         if border.mean() > 0.5:
             pixels = 1.0 - pixels
@@ -425,32 +440,51 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--threads", type=_positive_int, default=None,
-                       help="BLAS threads (default: 1 to train on digits, else BLAS's choice)")
-        p.add_argument("--data-root", default=None,
-                       help="folder with MNIST-format files (mnist, fashion-mnist)")
+        p.add_argument(
+            "--threads",
+            type=_positive_int,
+            default=None,
+            help="BLAS threads (default: 1 to train on digits, else BLAS's choice)",
+        )
+        p.add_argument(
+            "--data-root",
+            default=None,
+            help="folder with MNIST-format files (mnist, fashion-mnist)",
+        )
 
     train = sub.add_parser(
-        "train", help="train a model and write a run folder",
+        "train",
+        help="train a model and write a run folder",
         description="Train a model on a dataset. Unset options take per-dataset defaults "
         "(digits: small_cnn, 15 epochs, batch 32, lr 3e-3; mnist/fashion-mnist: lenet5, "
         "batch 128, lr 1e-3; mnist1d: mnist1d_cnn).",
     )
     train.add_argument("--model", default=None, help="small_cnn or a zoo name (lenet5, ...)")
-    train.add_argument("--dataset", default="digits",
-                       help="digits (default), mnist, fashion-mnist, mnist1d")
+    train.add_argument(
+        "--dataset", default="digits", help="digits (default), mnist, fashion-mnist, mnist1d"
+    )
     train.add_argument("--epochs", type=_positive_int, default=None)
     train.add_argument("--batch-size", type=_positive_int, default=None)
-    train.add_argument("--optimizer", default="adam",
-                       help="adam (default), adamw, sgd, momentum, rmsprop, adagrad")
+    train.add_argument(
+        "--optimizer", default="adam", help="adam (default), adamw, sgd, momentum, rmsprop, adagrad"
+    )
     train.add_argument("--lr", type=_positive_float, default=None, help="learning rate")
-    train.add_argument("--out", default=None,
-                       help="run folder (default: runs/<dataset>-<model>-<time>)")
+    train.add_argument(
+        "--out", default=None, help="run folder (default: runs/<dataset>-<model>-<time>)"
+    )
     train.add_argument("--seed", type=int, default=0, help="weights and shuffling (default 0)")
-    train.add_argument("--val-split", type=float, default=0.1,
-                       help="fraction of the training set held out for validation (0.1)")
-    train.add_argument("--limit", type=_positive_int, default=None,
-                       help="use only the first N training and N test samples")
+    train.add_argument(
+        "--val-split",
+        type=float,
+        default=0.1,
+        help="fraction of the training set held out for validation (0.1)",
+    )
+    train.add_argument(
+        "--limit",
+        type=_positive_int,
+        default=None,
+        help="use only the first N training and N test samples",
+    )
     common(train)
     train.set_defaults(handler=cmd_train)
 
@@ -465,17 +499,33 @@ def build_parser() -> argparse.ArgumentParser:
     predict = sub.add_parser("predict", help="classify image files (PNG, JPEG)")
     predict.add_argument("model", help="run folder or model.npz")
     predict.add_argument("images", nargs="+", metavar="IMAGE")
-    predict.add_argument("--invert", choices=("auto", "yes", "no"), default="auto",
-                         help="auto: invert dark-on-light pictures for MNIST-style models")
-    predict.add_argument("--input-shape", type=_positive_int, nargs="+", default=None,
-                         metavar="N", help="C H W, when there is no config.json")
+    predict.add_argument(
+        "--invert",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="auto: invert dark-on-light pictures for MNIST-style models",
+    )
+    predict.add_argument(
+        "--input-shape",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="C H W, when there is no config.json",
+    )
     common(predict)
     predict.set_defaults(handler=cmd_predict)
 
     summary = sub.add_parser("summary", help="print a model's layers and parameter counts")
     summary.add_argument("--model", required=True, help="a model name, run folder or .npz")
-    summary.add_argument("--input-shape", type=_positive_int, nargs="+", default=None,
-                         metavar="N", help="C H W (or C L); default: the model's")
+    summary.add_argument(
+        "--input-shape",
+        type=_positive_int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="C H W (or C L); default: the model's",
+    )
     summary.add_argument("--num-classes", type=_positive_int, default=None)
     summary.set_defaults(handler=cmd_summary, threads=None)
 

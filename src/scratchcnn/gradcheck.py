@@ -192,8 +192,25 @@ class GradientReport:
         return "\n".join(lines)
 
 
+def backward_to_input(model: Any, dA: np.ndarray) -> np.ndarray:
+    """Backpropagate ``dA`` through every layer of ``model`` and return the input gradient.
+
+    ``model.backward`` stops at the first layer with parameters (nothing needs the data's
+    gradient to train); this runs the same backward, with the model's own layer flags, down
+    to the input. It changes ``model``: use it on a copy.
+    """
+    flags = getattr(model, "_layer_flags", None)
+    if flags is None or not hasattr(model, "_first_trainable"):
+        for layer in reversed(model.layers):
+            dA = layer.backward(dA)
+        return dA
+    model._layer_flags = [(True, *rest) for _, *rest in flags]
+    model._first_trainable = 0
+    return model.backward(dA)
+
+
 def _float64_copy(model: Any) -> Any:
-    """A deep copy of ``model`` in float64 that computes every input gradient.
+    """A deep copy of ``model`` in float64.
 
     Dropout runs as in evaluation (its mask is random, so finite differences of it are
     noise); every other layer, BatchNorm included, runs in training mode.
@@ -205,7 +222,6 @@ def _float64_copy(model: Any) -> Any:
     copy.train()
     for layer in copy.layers:
         layer._adopt_dtype(np.dtype(np.float64))
-        layer.compute_input_grad = True
         if isinstance(layer, Dropout):
             layer.train(False)
     return copy
@@ -249,10 +265,8 @@ def check_gradients(
         return float(net.loss.forward(net.forward(X64.copy()), y))
 
     loss0 = loss()
-    dA = net.loss.backward()
-    for layer in reversed(net.layers):
-        dA = layer.backward(dA)
-    analytic = {(None, "X"): np.array(dA, dtype=np.float64)}
+    dX = backward_to_input(net, net.loss.backward())
+    analytic = {(None, "X"): np.array(dX, dtype=np.float64)}
     for i, layer in enumerate(net.layers):
         for name, grad in layer.grads().items():
             analytic[(i, name)] = np.array(grad, dtype=np.float64)

@@ -176,8 +176,7 @@ class Optimizer:
         array = np.asarray(value)
         if array.shape != param.shape:
             raise ValueError(
-                f"{owner}: {key} has shape {array.shape}, but the parameter has shape "
-                f"{param.shape}"
+                f"{owner}: {key} has shape {array.shape}, but the parameter has shape {param.shape}"
             )
         return array.astype(param.dtype, copy=True)
 

@@ -56,7 +56,7 @@ def test_saliency_of_one_unbatched_sample_and_a_float32_model(rng):
     grad, classes = saliency_map(model, x, target=3)
     assert grad.shape == (1, 1, 28, 28) and grad.dtype == np.float64
     assert classes.tolist() == [3]
-    assert model.dtype == np.float32 and model.layers[0].compute_input_grad is False
+    assert model.dtype == np.float32 and model.layer_flags[0]["compute_input_grad"] is False
 
 
 def test_grad_cam_is_cam_for_global_pooling_and_dense(rng):

@@ -44,7 +44,7 @@ def test_lenet5_passes_and_is_left_untouched(rng):
     assert names[1:] == [(i, p) for i in (0, 3, 7, 9, 11) for p in ("W", "b")]
     assert all(c.checked + c.kinks == min(8, c.size) for c in report.checks)
     assert report.worst.relative_error < 1e-5
-    assert model.dtype == np.float32 and model.layers[0].compute_input_grad is False
+    assert model.dtype == np.float32 and model.layer_flags[0]["compute_input_grad"] is False
     for key, value in model.params().items():
         assert value.dtype == np.float32
         np.testing.assert_array_equal(value, before[key])

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from scratchcnn.grad_mode import no_grad
+from scratchcnn.gradcheck import backward_to_input
 from scratchcnn.layers import LeakyReLU, ReLU, Sigmoid, Tanh
 from scratchcnn.layers.conv import _ConvNd
 
@@ -38,14 +39,12 @@ def as_batch(model: Any, X: Any, owner: str) -> np.ndarray:
 
 
 def _eval_copy(model: Any) -> Any:
-    """A float64 deep copy in evaluation mode whose every layer computes its input gradient."""
+    """A float64 deep copy of ``model`` in evaluation mode."""
     net = deepcopy(model)
     net.dtype = np.dtype(np.float64)
     net.eval()
     for layer in net.layers:
         layer._adopt_dtype(np.dtype(np.float64))
-        layer.compute_input_grad = True
-        layer.reuse_output = False  # every output we keep must stay ours
     return net
 
 
@@ -81,10 +80,8 @@ def saliency_map(model: Any, X: Any, target: Any = None) -> tuple[np.ndarray, np
     if logits.ndim != 2:
         raise ValueError(f"{owner}: expected class scores (N, K), but got shape {logits.shape}")
     classes = _targets(logits, target, owner)
-    dA = _score_gradient(logits, classes)
-    for layer in reversed(net.layers):
-        dA = layer.backward(dA)
-    return np.asarray(dA), classes
+    dX = backward_to_input(net, _score_gradient(logits, classes))
+    return np.asarray(dX), classes
 
 
 def last_conv_block(model: Any) -> int:
@@ -110,7 +107,7 @@ def class_activation_map(
     X = as_batch(model, X, owner)
     net = _eval_copy(model)
     index = last_conv_block(net) if layer is None else int(layer)
-    A = X.copy()
+    A = X.copy()  # layers run alone keep no shared buffers, so ``features`` stays ours
     for i, current in enumerate(net.layers):
         A = current.forward(A)
         if i == index:
