@@ -1,7 +1,10 @@
 """Models: the ``Sequential`` container, its training loop, its file format and ``load``.
 
-sequential.py   the container: forward/backward, predict, evaluate, summary, save
+sequential.py   the container: forward/backward, summary, save
+inference.py    predict, predict_proba, evaluate: batch by batch, arrays, memory maps, iterables
 training.py     fit, the training step and the NaN/infinity checks
+fit_options.py  what fit does around a step: the lr schedule, gradient clipping, augmentation
+data.py         batch sources: memory-mapped gathers, iterables of (X, y) batches
 interrupts.py   Ctrl+C and SIGTERM: deferred while updates and saves run
 history.py      History, the per-epoch record fit keeps and returns
 callbacks.py    the Callback hooks fit calls, and the default progress bar

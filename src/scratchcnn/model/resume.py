@@ -3,8 +3,9 @@
 Each epoch's random numbers come from the pair (seed, epoch): the shuffle order and the masks
 of Dropout layers without a generator of their own (``EpochStreams``). Epoch k thus draws the
 same numbers whether the run went straight through or was stopped and resumed before it.
-A checkpoint keeps the seed, the history (so the epoch count) and the state of the layers'
-own generators (a Dropout built with ``seed=``); the optimizer state is in the archive.
+A checkpoint keeps the seed, the history (so the epoch count), the state of the layers'
+own generators (a Dropout built with ``seed=``) and of the learning-rate schedule, if any;
+the optimizer state is in the archive.
 """
 
 from __future__ import annotations
@@ -95,6 +96,7 @@ def training_state(model: Any) -> dict[str, Any]:
         "history": model.history.state(),
         "shuffle_seed": model.shuffle_seed,
         "layer_rngs": layer_rngs,
+        "lr_schedule": getattr(model, "_lr_schedule_state", None),
     }
 
 
@@ -130,7 +132,11 @@ def restore_training_state(model: Any, state: Any, where: str) -> None:
         except (TypeError, ValueError, KeyError) as error:
             raise ValueError(f"{where}: layer {key}'s generator state is damaged") from error
         generators[index] = np.random.Generator(bit_generator)
+    schedule = state.get("lr_schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        raise ValueError(f"{where}: the learning-rate schedule's state is not a dict")
     model.history = history
     model.shuffle_seed = seed
+    model._lr_schedule_state = schedule
     for index, generator in generators.items():
         model.layers[index]._rng = generator

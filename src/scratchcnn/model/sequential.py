@@ -7,10 +7,9 @@ archive.py, which ``load`` (loading.py) reads back.
 
 from __future__ import annotations
 
-import math
 import os
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,21 +17,15 @@ import numpy as np
 
 from scratchcnn import losses as _losses
 from scratchcnn import optimizers as _optimizers
-from scratchcnn.grad_mode import no_grad
 from scratchcnn.layers.base import Layer
 from scratchcnn.model import archive
-from scratchcnn.model.training import TrainingMixin, all_finite, n_correct
+from scratchcnn.model.data import is_memmap
+from scratchcnn.model.inference import InferenceMixin
+from scratchcnn.model.training import TrainingMixin, all_finite
 from scratchcnn.summary import format_shape, format_summary, layer_names
-from scratchcnn.validation import check_positive_int
 
 
-def _softmax(Z: np.ndarray) -> np.ndarray:
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    E /= E.sum(axis=1, keepdims=True)
-    return E
-
-
-class Sequential(TrainingMixin):
+class Sequential(InferenceMixin, TrainingMixin):
     """Layers applied in order, trained with ``loss`` and ``optimizer``.
 
     ``loss`` is a name for ``losses.make_loss`` (``"cross_entropy"``, ``"mse"``) or a loss
@@ -126,7 +119,9 @@ class Sequential(TrainingMixin):
 
     # -- plumbing ----------------------------------------------------------------------------
     def __repr__(self) -> str:
-        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        lines = [
+            f"  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)
+        ]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
 
     def __len__(self) -> int:
@@ -226,7 +221,7 @@ class Sequential(TrainingMixin):
 
     def _clear_caches(self) -> None:
         for layer in self.layers:
-            layer._cache = None
+            layer._clear_cache()
 
     def output_shape(
         self, input_shape: Sequence[int], owner: str = "Sequential"
@@ -261,7 +256,8 @@ class Sequential(TrainingMixin):
         if X.shape[0] == 0:
             raise ValueError(f"{owner}: X is empty (shape {X.shape})")
         out_shape = self.output_shape(X.shape[1:], owner)
-        if X.dtype.kind == "f" and not all_finite(X):
+        # a memory map is checked batch by batch (_batch), not read whole here
+        if X.dtype.kind == "f" and not is_memmap(X) and not all_finite(X):
             bad = "NaN" if np.isnan(X).any() else "infinity"
             raise ValueError(f"{owner}: X contains {bad}; expected finite values")
         return X, out_shape
@@ -297,109 +293,6 @@ class Sequential(TrainingMixin):
             )
         return y
 
-    def _batch(self, X: np.ndarray, index: slice | np.ndarray) -> np.ndarray:
-        return X[index].astype(self.dtype, copy=False)
-
-    # -- inference ---------------------------------------------------------------------------
-    def _outputs_to_proba(self, outputs: np.ndarray) -> np.ndarray:
-        if isinstance(self.loss, _losses.SoftmaxCrossEntropy) and outputs.ndim == 2:
-            return _softmax(outputs)
-        return outputs
-
-    def _inference(
-        self, X: np.ndarray, batch_size: int, each: Callable[[slice, np.ndarray], None]
-    ) -> None:
-        """Run eval-mode forward passes under ``no_grad`` batch by batch, giving each output to
-        ``each``."""
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                for lo in range(0, X.shape[0], batch_size):
-                    index = slice(lo, min(lo + batch_size, X.shape[0]))
-                    each(index, self.forward(self._batch(X, index)))
-        finally:
-            self._clear_caches()
-            self.train(was_training)
-
-    def predict_proba(self, X: Any, batch_size: int = 256) -> np.ndarray:
-        """Class probabilities (N, K): the softmax of the outputs for cross-entropy models.
-
-        For other losses the raw outputs. Runs in eval mode, ``batch_size`` samples at a time.
-        """
-        owner = "Sequential.predict_proba"
-        batch_size = check_positive_int(batch_size, "batch_size", owner)
-        X, out_shape = self._check_X(X, owner)
-        result = np.empty((X.shape[0], *out_shape), dtype=self.dtype)
-
-        def store(index: slice, outputs: np.ndarray) -> None:
-            result[index] = self._outputs_to_proba(outputs)
-
-        self._inference(X, batch_size, store)
-        return result
-
-    def predict(self, X: Any, batch_size: int = 256) -> np.ndarray:
-        """Predicted class labels (N,): the argmax of the outputs."""
-        owner = "Sequential.predict"
-        batch_size = check_positive_int(batch_size, "batch_size", owner)
-        X, out_shape = self._check_X(X, owner)
-        if len(out_shape) != 1 or out_shape[0] < 2:
-            raise ValueError(
-                f"{owner}: class labels need outputs of shape (N, K) with K >= 2, but this "
-                f"model's outputs have shape (N, {', '.join(map(str, out_shape))}); use "
-                "predict_proba for the raw outputs"
-            )
-        labels = np.empty(X.shape[0], dtype=np.int64)
-
-        def store(index: slice, outputs: np.ndarray) -> None:
-            labels[index] = outputs.argmax(axis=1)
-
-        self._inference(X, batch_size, store)
-        return labels
-
-    def evaluate(self, X: Any, y: Any, batch_size: int = 256) -> tuple[float, float | None]:
-        """``(mean loss, accuracy)`` over X and y in eval mode (accuracy None if undefined).
-
-        A model whose outputs are NaN or infinite for some samples (weights ruined by a
-        diverging run) gets a loss of NaN or infinity and those samples count as wrong.
-        """
-        owner = "Sequential.evaluate"
-        batch_size = check_positive_int(batch_size, "batch_size", owner)
-        X, out_shape = self._check_X(X, owner)
-        y = self._check_y(y, X.shape[0], out_shape, owner)
-        return self._evaluate_checked(X, y, batch_size)
-
-    def _evaluate_checked(
-        self, X: np.ndarray, y: np.ndarray, batch_size: int
-    ) -> tuple[float, float | None]:
-        totals: dict[str, Any] = {"loss": 0.0, "correct": 0, "nan": False, "infinite": False}
-
-        def accumulate(index: slice, outputs: np.ndarray) -> None:
-            yb = y[index]
-            if not all_finite(outputs):
-                finite = np.isfinite(outputs).reshape(outputs.shape[0], -1).all(axis=1)
-                totals["nan"] = totals["nan"] or bool(np.isnan(outputs).any())
-                totals["infinite"] = True
-                outputs, yb = outputs[finite], yb[finite]  # the others count as wrong
-            if outputs.shape[0]:
-                totals["loss"] += self.loss.forward(outputs, yb) * outputs.shape[0]
-            c = n_correct(outputs, yb)
-            totals["correct"] = (
-                None if c is None or totals["correct"] is None else (totals["correct"] + c)
-            )
-
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            self._inference(X, batch_size, accumulate)
-        n = X.shape[0]
-        correct = totals["correct"]
-        if totals["nan"]:
-            loss = math.nan
-        elif totals["infinite"]:
-            loss = math.inf
-        else:
-            loss = totals["loss"] / n
-        return loss, None if correct is None else correct / n
-
     # -- summary -----------------------------------------------------------------------------
     def summary(self, input_shape: Sequence[int]) -> str:
         """The Keras-style table for samples of ``input_shape`` (no batch axis), as text.
@@ -408,10 +301,14 @@ class Sequential(TrainingMixin):
         """
         shapes = self._trace_shapes(input_shape, "Sequential.summary")
         names = layer_names([type(layer).__name__ for layer in self.layers])
-        rows = [
-            (f"{name} ({type(layer).__name__})", format_shape(shape), layer.num_params())
-            for name, layer, shape in zip(names, self.layers, shapes, strict=True)
-        ]
+        rows = []
+        inputs = [tuple(int(n) for n in input_shape), *shapes[:-1]]
+        for name, layer, shape, layer_input in zip(names, self.layers, shapes, inputs, strict=True):
+            label = f"{name} ({type(layer).__name__})"
+            rows.append((label, format_shape(shape), layer.num_params()))
+            # blocks (Residual, Concat) list their inner layers below their own row, indented
+            for inner in getattr(layer, "summary_rows", lambda _: [])(layer_input):
+                rows.append((inner[0], format_shape(inner[1]), inner[2]))
         trainable = self.num_params()
         non_trainable = sum(int(b.size) for b in self.buffers().values())
         return format_summary(rows, trainable, non_trainable)

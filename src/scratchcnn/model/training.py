@@ -16,7 +16,7 @@ import os
 import signal
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 from scratchcnn.model.callbacks import CallbackList, ProgressHook, TqdmProgress
+from scratchcnn.model.data import BatchSource, is_batch_source
+from scratchcnn.model.fit_options import FitOptions
 from scratchcnn.model.history import History
 from scratchcnn.model.interrupts import InterruptGuard, signal_of
 from scratchcnn.model.resume import EpochStreams, check_seed, resolve_seed
@@ -68,6 +70,8 @@ class TrainingMixin:
         self.shuffle_seed = None
         self._lent_rngs: frozenset[int] = frozenset()
         self.stop_training = False
+        self._lr_schedule_state: dict[str, Any] | None = None  # saved in checkpoints
+        self._fit_options: FitOptions | None = None  # set while fit runs
 
     @property
     def epochs_trained(self) -> int:
@@ -89,6 +93,10 @@ class TrainingMixin:
         progress: ProgressHook | None = None,
         checkpoint_path: str | os.PathLike[str] | None = None,
         keep_best: bool = False,
+        lr_schedule: Any = None,
+        lr_schedule_interval: str = "epoch",
+        clip_grad_norm: float | None = None,
+        transform: Any = None,
     ) -> History:
         """Train ``epochs`` more epochs over X (N, *sample_shape) and y (N,) labels or (N, K).
 
@@ -107,6 +115,16 @@ class TrainingMixin:
         ``checkpoint_path`` saves the model, its optimizer and training state after every
         epoch (atomically, never cut by a Ctrl+C); ``keep_best`` restores the weights of this
         call's epoch with the lowest validation loss at the end.
+
+        X may be memory-mapped (``np.load(path, mmap_mode="r")``): it is read one batch at a
+        time. With ``y=None``, X is an iterable of ``(X, y)`` batches (or a function returning
+        one), used as it comes each epoch (no shuffling, no validation_split).
+        ``lr_schedule`` (from ``scratchcnn.schedules``, built on ``model.optimizer``) steps
+        after every epoch or, with ``lr_schedule_interval="step"``, after every step; its state
+        is saved in checkpoints and a resumed fit continues it. ``clip_grad_norm`` clips the
+        gradients' global 2-norm before each update. ``transform`` (``scratchcnn.transforms``)
+        augments each training batch with the epoch's own random stream; its non-random part
+        (``Normalize``) also runs on validation batches.
         """
         owner = "Sequential.fit"
         epochs = check_positive_int(epochs, "epochs", owner)
@@ -119,6 +137,9 @@ class TrainingMixin:
         if progress is None and verbose:
             hooks.insert(0, TqdmProgress(verbose))
         callback_list = CallbackList(hooks, owner)
+        options = FitOptions(
+            self, lr_schedule, lr_schedule_interval, clip_grad_norm, transform, owner
+        )
         if checkpoint_path is not None:
             checkpoint_path = Path(checkpoint_path)
             self.get_config()  # type: ignore[attr-defined]  # an unsavable model fails now
@@ -131,6 +152,7 @@ class TrainingMixin:
         history = self.history
         history.start_run()
         streams = EpochStreams(self, resolve_seed(self, seed))
+        options.begin()
         first, last = history.epochs + 1, history.epochs + epochs
         finite_val = [v for v in history.history.get("val_loss", []) if v is not None]
         best_loss = min(finite_val, default=math.inf)
@@ -140,29 +162,35 @@ class TrainingMixin:
         self.stop_training = False
         self.train()  # type: ignore[attr-defined]
         callback_list.set_model(self)
+        self._fit_options = options
         try:
             callback_list.on_train_begin({"initial_epoch": first - 1, "epochs": last})
             with InterruptGuard() as guard, streams:
                 for epoch in range(first, last + 1):
                     where["epoch"], where["step"] = epoch, 0
                     order_rng = streams.shuffle(epoch)
-                    order = order_rng.permutation(X.shape[0]) if shuffle else None
+                    shuffled = shuffle and not isinstance(X, BatchSource)
+                    order = order_rng.permutation(X.shape[0]) if shuffled else None
+                    options.start_epoch(streams.seed, epoch)
                     callback_list.on_epoch_begin(epoch)
                     start = time.perf_counter()
                     event = self._train_epoch(
-                        X, y, order, batch_size, epoch, last, callback_list, guard, where
+                        X, y, order, batch_size, epoch, last, callback_list, guard, where, options
                     )
                     if X_val is not None:
                         event["val_loss"], event["val_accuracy"] = self._evaluate_checked(  # type: ignore[attr-defined]
-                            X_val, y_val, max(batch_size, 256)
+                            X_val, y_val, max(batch_size, 256), options.eval_transform
                         )
                         self.train()  # type: ignore[attr-defined]
                     event["seconds"] = time.perf_counter() - start
                     improved = X_val is not None and event["val_loss"] < best_loss
                     if improved:
                         best_loss = event["val_loss"]
-                    # the record and its checkpoint change together, or not at all
-                    guard.run(partial(self._record_epoch, event, improved, checkpoint_path))
+                    event["lr"] = float(self.optimizer.lr)  # the rate of the epoch's last step
+                    # the record, the schedule's step and the checkpoint change together
+                    guard.run(
+                        partial(self._record_epoch, event, improved, checkpoint_path, options)
+                    )
                     if improved and keep_best:
                         best_weights = self._snapshot()
                     callback_list.on_epoch_end(event)
@@ -191,6 +219,7 @@ class TrainingMixin:
             try:
                 callback_list.on_train_end(history)
             finally:
+                self._fit_options = None
                 self._clear_caches()  # type: ignore[attr-defined]
                 self.train(was_training)  # type: ignore[attr-defined]
         if keep_best and best_weights is not None:
@@ -198,13 +227,20 @@ class TrainingMixin:
         return history.copy()
 
     def _record_epoch(
-        self, event: dict[str, Any], improved: bool, checkpoint_path: Path | None
+        self,
+        event: dict[str, Any],
+        improved: bool,
+        checkpoint_path: Path | None,
+        options: FitOptions,
     ) -> None:
         metrics = {
             key: event[key]
             for key in ("loss", "accuracy", "val_loss", "val_accuracy")
             if key in event
         }
+        if options.schedule is not None:
+            metrics["lr"] = event["lr"]
+        options.after_epoch()
         metrics["seconds"] = event["seconds"]
         self.history.append(metrics)
         if improved:
@@ -219,8 +255,11 @@ class TrainingMixin:
         validation_data: tuple[Any, Any] | None,
         validation_split: float,
         owner: str,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """Checked ``(X, y, X_val, y_val)``; the validation pair is None without validation."""
+    ) -> tuple[Any, Any, Any, Any]:
+        """Checked ``(X, y, X_val, y_val)``; the validation pair is None without validation.
+
+        Batches (``y=None``) become a ``BatchSource`` with y None; so do validation batches.
+        """
         if isinstance(validation_split, bool) or not isinstance(
             validation_split, (int, float, np.floating)
         ):
@@ -231,11 +270,25 @@ class TrainingMixin:
             raise ValueError(
                 f"{owner}: validation_split must be in [0, 1), but got {validation_split}"
             )
-        X, out_shape = self._check_X(X, owner)
-        y = self._check_y(y, X.shape[0], out_shape, owner)
+        if is_batch_source(X, y):
+            if validation_split > 0:
+                raise ValueError(
+                    f"{owner}: validation_split needs arrays; with an iterable of batches pass "
+                    "validation_data"
+                )
+            X, y = BatchSource(X, owner), None
+        else:
+            X, out_shape = self._check_X(X, owner)
+            y = self._check_y(y, X.shape[0], out_shape, owner)
         if validation_data is not None:
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise TypeError(f"{owner}: validation_data must be a tuple (X_val, y_val)")
+            pair = isinstance(validation_data, (tuple, list)) and len(validation_data) == 2
+            if not pair or isinstance(validation_data[0], tuple):
+                if is_batch_source(validation_data, None):
+                    return X, y, BatchSource(validation_data, owner + " (validation_data)"), None
+                raise TypeError(
+                    f"{owner}: validation_data must be a tuple (X_val, y_val) or an iterable "
+                    "of (X, y) batches"
+                )
             X_val, val_shape = self._check_X(validation_data[0], owner + " (validation_data)")
             y_val = self._check_y(validation_data[1], X_val.shape[0], val_shape, owner)
             return X, y, X_val, y_val
@@ -260,26 +313,31 @@ class TrainingMixin:
         callback_list: CallbackList,
         guard: InterruptGuard,
         where: dict[str, int],
+        options: FitOptions,
     ) -> dict[str, Any]:
         """One pass over X in ``order`` (None: as stored); returns the epoch's event dict."""
         start = time.perf_counter()
         snapshot = self._snapshot()  # restored if an update makes the weights non-finite
-        n = X.shape[0]
-        steps = math.ceil(n / batch_size)
+        if isinstance(X, BatchSource):
+            n, steps = None, X.steps
+            batches = self._checked_batches(X)
+        else:
+            n = X.shape[0]
+            steps = math.ceil(n / batch_size)
+            batches = self._array_batches(X, y, order, batch_size)
         total_loss, correct, seen = 0.0, 0, 0
         has_accuracy = True
-        for step in range(1, steps + 1):
+        for step, (Xb, yb) in enumerate(batches, start=1):
             where["step"] = step
-            lo, hi = (step - 1) * batch_size, min(step * batch_size, n)
-            index = slice(lo, hi) if order is None else order[lo:hi]
+            size = Xb.shape[0]
             loss, batch_correct = self._train_step(
-                self._batch(X, index),
-                y[index],
+                options.train_batch(Xb),
+                yb,
                 guard,
                 snapshot,  # type: ignore[attr-defined]
             )
-            seen += hi - lo
-            total_loss += loss * (hi - lo)
+            seen += size
+            total_loss += loss * size
             has_accuracy = has_accuracy and batch_correct is not None
             correct += batch_correct or 0
             elapsed = time.perf_counter() - start
@@ -289,7 +347,7 @@ class TrainingMixin:
                 "epochs": epochs,
                 "step": step,
                 "steps": steps,
-                "batch_size": hi - lo,
+                "batch_size": size,
                 "samples": seen,
                 "total_samples": n,
                 "loss": total_loss / seen,
@@ -302,7 +360,26 @@ class TrainingMixin:
                 break
         epoch_event = {key: value for key, value in event.items() if key != "batch_size"}
         epoch_event["event"] = "epoch"  # a new dict: callbacks may have kept the batch event
+        if n is None:
+            epoch_event["total_samples"] = seen
         return epoch_event
+
+    def _array_batches(
+        self, X: np.ndarray, y: np.ndarray, order: np.ndarray | None, batch_size: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n = X.shape[0]
+        for lo in range(0, n, batch_size):
+            hi = min(lo + batch_size, n)
+            index = slice(lo, hi) if order is None else order[lo:hi]
+            yield self._batch(X, index), y[index]  # type: ignore[attr-defined]
+
+    def _checked_batches(self, source: BatchSource) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """The batches of ``source``, each checked as ``fit`` checks arrays and cast."""
+        for i, (Xb, yb) in enumerate(source):
+            where = f"{source.owner} (batch {i})"
+            Xb, out_shape = self._check_X(Xb, where)  # type: ignore[attr-defined]
+            yb = self._check_y(yb, Xb.shape[0], out_shape, where)  # type: ignore[attr-defined]
+            yield Xb.astype(self.dtype, copy=False), yb  # type: ignore[attr-defined]
 
     def train_step(self, X: Any, y: Any) -> float:
         """One optimizer step on one batch: forward, loss, backward, update; returns the loss.
@@ -367,10 +444,16 @@ class TrainingMixin:
                         "completed step)."
                     )
 
+        options = getattr(self, "_fit_options", None)
+        if options is not None:
+            options.clip(trainable)
+
         def updates() -> None:
             for layer in trainable:
                 if layer.param_names:
                     self.optimizer.update(layer)
+            if options is not None:
+                options.after_step()  # a per-step schedule moves with the updates
 
         guard.run(updates)
         for i, layer in enumerate(trainable, start=self._first_trainable):
@@ -398,4 +481,4 @@ class TrainingMixin:
         # in place, so optimizers (which hold state per parameter) see the same arrays
         for layer, saved in zip(self.layers, snapshot, strict=True):
             for name, value in saved.items():
-                getattr(layer, name)[...] = value
+                layer._get_array(name)[...] = value
