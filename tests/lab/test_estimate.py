@@ -38,6 +38,7 @@ BUILDERS = {
     "seed_cnn_dropout": (lambda: zoo.seed_cnn(seed=0, dropout=True), (1, 28, 28), 16),
     "mnist1d_cnn": (lambda: zoo.mnist1d_cnn(seed=0), (1, 40), 100),
     "padded_batchnorm": (_padded_bn_net, (3, 32, 32), 32),
+    "resnet20": (lambda: zoo.resnet20(input_shape=(1, 16, 16), seed=0), (1, 16, 16), 8),
 }
 
 

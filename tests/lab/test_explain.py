@@ -166,3 +166,31 @@ def test_input_that_does_not_fit_names_the_layer():
     model = Sequential([Conv2d(1, 1, 5), Flatten()])
     with pytest.raises(ValueError, match=r"Sequential.explain: samples of shape \(1, 3, 3\)"):
         model.explain((1, 3, 3), show=False)
+
+
+def test_residual_blocks_list_their_layers_and_take_the_widest_path():
+    from scratchcnn.layers import BatchNorm2d, Residual
+    from scratchcnn.layers.residual import PadChannelsShortcut
+
+    same = Residual([Conv2d(4, 4, 3, padding=1), ReLU(), Conv2d(4, 4, 3, padding=1)])
+    down = Residual(
+        [Conv2d(4, 8, 3, stride=2, padding=1, bias=False), BatchNorm2d(8)],
+        [PadChannelsShortcut(4, 8, stride=2)],
+    )
+    result = Sequential([same, down]).explain((4, 8, 8), show=False)
+    first, second = result.records
+    assert first.layer == "Residual(body: 3 layers, shortcut: identity)"
+    assert [c.name for c in first.children] == [
+        "residual.body.conv2d",
+        "residual.body.relu",
+        "residual.body.conv2d_1",
+    ]
+    assert first.receptive_field == (5, 5) and first.jump == (1, 1)
+    assert first.param_formula == "148 + 148 = 296"
+    assert first.flops == 2 * (2 * 4 * 64 * 36) + 4 * 64 + 4 * 64  # convs, ReLU, the sum
+    # body: 5 + 2*1 = 7 (stride 2); shortcut: 5 (stride 2, reach 1): the block sees 7x7
+    assert second.receptive_field == (7, 7) and second.jump == (2, 2)
+    assert second.children[-1].size_formulas == ("ceil(8 / 2) = 4",)
+    assert second.output_shape == (8, 4, 4)
+    assert result.total_params == same.num_params() + down.num_params()
+    assert "residual.body.conv2d: Conv2d(4, 4" in str(result)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from scratchcnn.lab.explain import explain, format_bytes
+from scratchcnn.lab.explain import _paths, explain, format_bytes
 from scratchcnn.layers import (
     BatchNorm2d,
     Dense,
@@ -129,6 +129,16 @@ def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int
     element-wise layers their output unless they work in place.
     """
     n_out = math.prod(out_shape)
+    paths = _paths(layer)
+    if paths is not None:  # a block: what its inner layers keep, and the combined output
+        kept = 0.0
+        for path in paths.values():
+            shape = in_shape
+            for inner in path:
+                after = tuple(inner.output_shape(shape))
+                kept += _kept_elements(inner, shape, after)
+                shape = after
+        return kept + n_out
     if isinstance(layer, _ConvNd):
         pointwise = all(k == 1 for k in layer.kernel_size) and all(s == 1 for s in layer.stride)
         columns = (
@@ -160,6 +170,16 @@ def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int
 def _gradient_elements(layer: Layer, in_shape: tuple[int, ...], first: bool) -> float:
     """Elements per sample of the input gradient (dX) a layer's backward allocates."""
     n_in = math.prod(in_shape)
+    paths = _paths(layer)
+    if paths is not None:  # each path's input gradient, their sum, and the largest inside
+        inner = 0.0
+        for path in paths.values():
+            shape, grads = in_shape, []
+            for k, current in enumerate(path):
+                grads.append(_gradient_elements(current, shape, first and k == 0))
+                shape = tuple(current.output_shape(shape))
+            inner = max(inner, max((a + b for a, b in itertools.pairwise(grads)), default=0))
+        return inner + n_in * (len(paths) + 1)
     if first or isinstance(layer, Flatten):
         return 0  # nothing below needs it / a view
     if isinstance(layer, ReLU):

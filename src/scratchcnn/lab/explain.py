@@ -43,7 +43,8 @@ class LayerRecord:
     """What ``explain`` works out for one layer (shapes are per sample, without the batch).
 
     ``size_formulas`` holds one worked formula per spatial axis (empty for layers without
-    one); ``receptive_field`` and ``jump`` are per spatial axis in input pixels (None where
+    one); ``children`` the records of a block's inner layers (named ``residual.body.conv2d``).
+    ``receptive_field`` and ``jump`` are per spatial axis in input pixels (None where
     unknown), and ``whole_input`` is True once every output depends on the whole input.
     """
 
@@ -61,6 +62,7 @@ class LayerRecord:
     jump: tuple[int, ...] | None
     whole_input: bool
     warnings: tuple[str, ...] = ()
+    children: tuple[LayerRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -235,81 +237,166 @@ def _flops(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) 
 
 
 # -- the walk over the layers -----------------------------------------------------------------
-def explain(
-    layers: Sequence[Layer], input_shape: Sequence[int], dtype: Any = np.float32
-) -> Explanation:
-    """Work out sizes, parameters, FLOPs, memory and receptive fields for ``layers``.
+@dataclass
+class _Geometry:
+    """The receptive field and jump per spatial axis so far (None: unknown), or whole input."""
 
-    ``input_shape`` is one sample's shape without the batch axis, e.g. (1, 28, 28).
-    Raises the ValueError ``output_shape`` raises when a layer does not fit its input.
-    """
-    shape = tuple(int(n) for n in input_shape)
-    itemsize = np.dtype(dtype).itemsize
+    field: tuple[int, ...] | None
+    jump: tuple[int, ...] | None
+    whole: bool
+
+    def after_window(self, geometry: list[tuple[int, int, int]]) -> None:
+        if self.field is not None and self.jump is not None and not self.whole:
+            self.field = tuple(
+                r + (reach - 1) * j
+                for r, j, (reach, _, _) in zip(self.field, self.jump, geometry, strict=True)
+            )
+            self.jump = tuple(j * s for j, (_, s, _) in zip(self.jump, geometry, strict=True))
+
+
+def _paths(layer: Layer) -> dict[str, list[Layer]] | None:
+    """The named paths of a block of layers (Residual, Concat), or None for a plain layer."""
+    paths = getattr(layer, "_paths", None)
+    return paths if isinstance(paths, dict) else None
+
+
+def _walk(
+    layers: Sequence[Layer],
+    shape: tuple[int, ...],
+    geometry: _Geometry,
+    itemsize: int,
+    prefix: str,
+    owner: str,
+) -> tuple[list[LayerRecord], list[str], tuple[int, ...]]:
+    """Records for ``layers`` from input ``shape``; updates ``geometry`` as it goes."""
     names = layer_names([type(layer).__name__ for layer in layers])
-    spatial = len(shape) - 1
-    rf: tuple[int, ...] | None = (1,) * spatial if spatial >= 1 else None
-    jump: tuple[int, ...] | None = (1,) * spatial if spatial >= 1 else None
-    whole = spatial < 1
-    records, all_warnings = [], []
-    for index, (name, layer) in enumerate(zip(names, layers, strict=True)):
+    records: list[LayerRecord] = []
+    all_warnings: list[str] = []
+    for index, (short, layer) in enumerate(zip(names, layers, strict=True)):
+        name = prefix + short
         try:
             out = tuple(int(n) for n in layer.output_shape(shape))
         except (ValueError, TypeError) as error:
-            raise type(error)(
-                f"explain: samples of shape {tuple(input_shape)} do not fit layer {index} "
-                f"{name}: {error}"
-            ) from error
+            raise type(error)(f"{owner} layer {index} {name}: {error}") from error
         formulas: tuple[str, ...] = ()
         warnings: list[str] = []
-        if isinstance(layer, (_ConvNd, _Pool)):
-            formulas, geometry, warnings = _window_layer(layer, shape, out, name)
-            if rf is not None and jump is not None and not whole:
-                rf = tuple(
-                    r + (reach - 1) * j
-                    for r, j, (reach, _, _) in zip(rf, jump, geometry, strict=True)
-                )
-                jump = tuple(j * s for j, (_, s, _) in zip(jump, geometry, strict=True))
+        children: tuple[LayerRecord, ...] = ()
+        flops = _flops(layer, shape, out)
+        param_formula = _param_formula(layer, shape)
+        paths = _paths(layer)
+        if paths is not None:
+            children, warnings, geometry_after = _walk_paths(
+                paths, shape, geometry, itemsize, f"{name}.", owner
+            )
+            flops = sum(c.flops for c in children) + math.prod(out)  # + combining the paths
+            counts = [f"{c.params:,}" for c in children if c.params]
+            if counts:
+                param_formula = f"{' + '.join(counts)} = {layer.num_params():,}"
+            geometry.field, geometry.jump, geometry.whole = geometry_after
+        elif isinstance(layer, (_ConvNd, _Pool)):
+            formulas, window, warnings = _window_layer(layer, shape, out, name)
+            geometry.after_window(window)
         elif isinstance(layer, SimpleConv1d):
             formulas = (f"L: {shape[0]} - {layer.filter_size} + 1 = {out[0]}",)
-            if rf is None:
-                rf, jump = (1,), (1,)
-            if not whole:
-                rf = (rf[0] + layer.filter_size - 1,)
+            geometry.after_window([(layer.filter_size, 1, 0)])
         elif isinstance(layer, (Flatten, GlobalAvgPool2d, Dense)):
             if isinstance(layer, Flatten):
                 formulas = (f"{'*'.join(map(str, shape))} = {math.prod(shape):,}",)
             elif isinstance(layer, Dense):
                 formulas = (f"out_features = {layer.out_features}",)
-            whole = whole or isinstance(layer, (Flatten, GlobalAvgPool2d)) or len(shape) == 1
-        elif layer.param_names or type(layer).output_shape is not Layer.output_shape:
-            if out != shape:  # an unknown layer that changes the shape: geometry unknown
-                rf = jump = None
+            whole_now = isinstance(layer, (Flatten, GlobalAvgPool2d)) or len(shape) == 1
+            geometry.whole = geometry.whole or whole_now
+        elif isinstance(getattr(layer, "stride", None), int) and len(out) == len(shape) > 1:
+            # a subsampling layer without a kernel (a ResNet's option A shortcut)
+            formulas = (f"ceil({shape[1]} / {layer.stride}) = {out[1]}",)
+            geometry.after_window([(1, layer.stride, 0)] * (len(shape) - 1))
+        elif out[1:] != shape[1:] and not geometry.whole:
+            geometry.field = geometry.jump = None  # an unknown layer that resizes: unknown
         records.append(
             LayerRecord(
                 index=index,
                 name=name,
-                layer=repr(layer),
+                layer=repr(layer) if paths is None else _block_text(layer, paths),
                 input_shape=shape,
                 output_shape=out,
                 size_formulas=formulas,
                 params=layer.num_params(),
-                param_formula=_param_formula(layer, shape),
-                flops=_flops(layer, shape, out),
+                param_formula=param_formula,
+                flops=flops,
                 activation_bytes=math.prod(out) * itemsize,
-                receptive_field=None if whole else rf,
-                jump=None if whole else jump,
-                whole_input=whole,
+                receptive_field=None if geometry.whole else geometry.field,
+                jump=None if geometry.whole else geometry.jump,
+                whole_input=geometry.whole,
                 warnings=tuple(warnings),
+                children=children,
             )
         )
         all_warnings += warnings
         shape = out
+    return records, all_warnings, shape
+
+
+def _block_text(layer: Layer, paths: dict[str, list[Layer]]) -> str:
+    """``Residual(body: 5 layers, shortcut: identity)``: a block's repr on one line."""
+    parts = [
+        f"{name}: {len(path)} layer{'s' if len(path) != 1 else ''}" if path else f"{name}: identity"
+        for name, path in paths.items()
+    ]
+    return f"{type(layer).__name__}({', '.join(parts)})"
+
+
+def _walk_paths(
+    paths: dict[str, list[Layer]],
+    shape: tuple[int, ...],
+    geometry: _Geometry,
+    itemsize: int,
+    prefix: str,
+    owner: str,
+) -> tuple[tuple[LayerRecord, ...], list[str], tuple[Any, Any, bool]]:
+    """Every path of a block from the block's input; the geometry is the widest path's."""
+    children: list[LayerRecord] = []
+    warnings: list[str] = []
+    fields, jumps, whole = [], [], geometry.whole
+    for path_name, path in paths.items():
+        inner = _Geometry(geometry.field, geometry.jump, geometry.whole)
+        records, texts, _ = _walk(path, shape, inner, itemsize, f"{prefix}{path_name}.", owner)
+        children += records
+        warnings += texts
+        fields.append(inner.field)
+        jumps.append(inner.jump)
+        whole = whole or inner.whole
+    if any(f is None for f in fields) or any(j is None for j in jumps):
+        return tuple(children), warnings, (None, None, whole)
+    field = tuple(max(values) for values in zip(*fields, strict=True))
+    jump = tuple(max(values) for values in zip(*jumps, strict=True))
+    return tuple(children), warnings, (field, jump, whole)
+
+
+def explain(
+    layers: Sequence[Layer], input_shape: Sequence[int], dtype: Any = np.float32
+) -> Explanation:
+    """Work out sizes, parameters, FLOPs, memory and receptive fields for ``layers``.
+
+    ``input_shape`` is one sample's shape without the batch axis, e.g. (1, 28, 28). Blocks
+    of paths (Residual, Concat) get records for their inner layers in ``children``, and their
+    receptive field is their widest path's. Raises the ValueError ``output_shape`` raises
+    when a layer does not fit its input.
+    """
+    shape = tuple(int(n) for n in input_shape)
+    spatial = len(shape) - 1
+    geometry = _Geometry(
+        (1,) * spatial if spatial >= 1 else None,
+        (1,) * spatial if spatial >= 1 else None,
+        spatial < 1,
+    )
+    owner = f"explain: samples of shape {shape} do not fit"
+    records, all_warnings, _ = _walk(layers, shape, geometry, np.dtype(dtype).itemsize, "", owner)
     for position, text in _dominant_dense(records, layers):
         record = records[position]
         records[position] = replace(record, warnings=(*record.warnings, text))
         all_warnings.append(text)
     return Explanation(
-        input_shape=tuple(int(n) for n in input_shape),
+        input_shape=shape,
         dtype=np.dtype(dtype).name,
         records=records,
         warnings=all_warnings,
@@ -371,6 +458,10 @@ def format_explanation(explanation: Explanation) -> str:
             " per sample"
         )
         lines.append(f"    {_field_text(r)}")
+        for child in r.children:
+            lines.append(f"    - {child.name}: {child.layer}")
+            lines.append(f"        output {child.output_shape}; params {child.param_formula}")
+            lines += [f"        {text}" for text in child.size_formulas]
     lines += [
         "",
         f"Total: {explanation.total_params:,} parameters, {explanation.total_flops:,} forward "
