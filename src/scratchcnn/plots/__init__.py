@@ -11,6 +11,7 @@ one PNG there and returns the path.
 """
 
 from scratchcnn.plots.attribution import plot_class_activation, plot_saliency
+from scratchcnn.plots.diagnostics import plot_diagnostics
 from scratchcnn.plots.errors import plot_misclassified
 from scratchcnn.plots.filters import plot_feature_maps, plot_filters
 from scratchcnn.plots.training import confusion_matrix, plot_confusion_matrix, plot_learning_curves
@@ -19,6 +20,7 @@ __all__ = [
     "confusion_matrix",
     "plot_class_activation",
     "plot_confusion_matrix",
+    "plot_diagnostics",
     "plot_feature_maps",
     "plot_filters",
     "plot_learning_curves",

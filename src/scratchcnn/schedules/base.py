@@ -1,6 +1,5 @@
 """The schedule base class: stepping, the optimizer's rate, and saving for resume."""
 
-
 from __future__ import annotations
 
 import math
