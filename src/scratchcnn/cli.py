@@ -233,6 +233,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         f"Training {model_name} ({model.num_params():,} parameters) on {dataset}: "
         f"{X_train.shape[0]} training, {X_test.shape[0]} test samples of shape {input_shape}"
     )
+    from scratchcnn.lab.commands import train_callbacks, write_run_pictures
+
+    lab_callbacks = train_callbacks(args)
     start = time.perf_counter()
     history = model.fit(
         X_train,
@@ -242,6 +245,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         validation_split=args.val_split,
         seed=args.seed,
         verbose=1,
+        callbacks=lab_callbacks,
     )
     train_seconds = time.perf_counter() - start
     test_loss, test_accuracy = model.evaluate(X_test, y_test)
@@ -262,9 +266,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     plot_learning_curves(history, out / "curves.png", title=title)
     matrix = confusion_matrix(y_test, predicted, num_classes)
     plot_confusion_matrix(matrix, out / "confusion.png", class_names, title=title)
-    from scratchcnn.lab.commands import write_run_pictures
-
-    pictures = write_run_pictures(model, out, X_test, y_test, class_names)
+    pictures = write_run_pictures(model, out, X_test, y_test, class_names, lab_callbacks)
 
     if history.stopped_reason:
         print(f"Stopped early: {history.stopped_reason}")

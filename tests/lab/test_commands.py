@@ -102,3 +102,15 @@ def test_visualize_bad_target(run_dir, tmp_path, capsys):
     image = _digit_png(tmp_path / "three.png")
     assert main(["visualize", str(run_dir), str(image), "--target", "12"]) == 2
     assert "--target must be a class in [0, 10), got 12" in capsys.readouterr().err
+
+
+def test_train_diagnose_writes_the_diagnostics(tmp_path):
+    import json
+
+    out = tmp_path / "diag"
+    assert main(["train", "--epochs", "2", "--diagnose", "--out", str(out)]) == 0
+    with Image.open(out / "diagnostics.png") as picture:
+        assert picture.format == "PNG" and picture.width > 800
+    data = json.loads((out / "diagnostics.json").read_text())
+    assert {r["epoch"] for r in data["records"]} == {1, 2}
+    assert data["records"][0]["name"] == "conv2d"

@@ -8,6 +8,7 @@ a run folder). User errors raise ``CLIError`` (one line on stderr, exit status 2
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -142,14 +143,39 @@ def dry_run(model: Any, input_shape: tuple[int, ...], n_train: int, settings: di
     return 0
 
 
+def train_callbacks(args: argparse.Namespace) -> list[Any]:
+    """The callbacks ``train`` adds: ``Diagnostics`` with ``--diagnose``."""
+    if not getattr(args, "diagnose", False):
+        return []
+    from scratchcnn.lab.diagnostics import Diagnostics
+
+    return [Diagnostics()]
+
+
 def write_run_pictures(
-    model: Any, out: Path, X_test: np.ndarray, y_test: np.ndarray, class_names: list[str]
+    model: Any,
+    out: Path,
+    X_test: np.ndarray,
+    y_test: np.ndarray,
+    class_names: list[str],
+    callbacks: Sequence[Any] = (),
 ) -> list[str]:
-    """``filters.png`` (for a model with convolutions) and ``misclassified.png`` in ``out``."""
+    """``filters.png`` (for a model with convolutions), ``misclassified.png``, and with
+    ``--diagnose`` ``diagnostics.png`` and ``diagnostics.json``, in ``out``."""
+    import json
+
+    from scratchcnn.atomic import atomic_write_text
+    from scratchcnn.lab.diagnostics import Diagnostics
     from scratchcnn.layers.conv import _ConvNd
     from scratchcnn.plots import plot_filters, plot_misclassified
 
     written = []
+    for callback in callbacks:
+        if isinstance(callback, Diagnostics) and callback.records:
+            callback.plot(out / "diagnostics.png")
+            text = json.dumps(callback.to_dict(), indent=2) + "\n"
+            atomic_write_text(out / "diagnostics.json", text)
+            written += ["diagnostics.png", "diagnostics.json"]
     if any(isinstance(layer, _ConvNd) for layer in model.layers):
         plot_filters(model, out / "filters.png")
         written.append("filters.png")
