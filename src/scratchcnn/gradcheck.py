@@ -75,8 +75,8 @@ class TensorCheck:
     """One parameter (or the input) of one layer, compared against central differences.
 
     ``relative_error`` is ``max |analytic - numeric| / max(max |numeric|, max |analytic|)``
-    over the ``checked`` entries (the denominator at least the absolute floor, so that a
-    gradient that is zero, such as a bias before BatchNorm, does not divide noise by noise).
+    over the ``checked`` entries, the denominator at least ``atol * max(1, |loss|) / rtol``
+    so that a gradient that is zero (a bias before BatchNorm) does not divide noise by noise.
     ``kinks`` counts entries left out because a kink (ReLU at 0, a max-pooling tie) lies
     within ``eps`` of them, where finite differences are wrong.
     """
@@ -315,7 +315,8 @@ def check_gradients(
             float(np.abs(numeric[keep]).max(initial=0.0)),
             float(np.abs(grad[keep]).max(initial=0.0)),
         )
-        relative = max_abs / max(scale, floor)  # gradients below the floor are noise
+        # gradients smaller than floor / rtol count as that size: their errors are noise
+        relative = max_abs / max(scale, floor / rtol)
         checks.append(
             TensorCheck(
                 layer_index=index,
@@ -327,7 +328,7 @@ def check_gradients(
                 kinks=int(kink.sum()),
                 max_abs_error=max_abs,
                 relative_error=relative,
-                passed=relative <= rtol or max_abs <= floor,
+                passed=relative <= rtol,
             )
         )
     return GradientReport(
