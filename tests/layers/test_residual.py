@@ -269,7 +269,7 @@ def test_output_survives_the_next_forward_when_reused(rng):
     # inside the model a block writes into its reused buffer
     inner = Sequential([Residual([Conv2d(2, 2, 3, padding=1)]), ReLU()])
     inner.forward(X)
-    assert inner.layers[0].reuse_output and inner.layers[0]._workspace
+    assert inner.layer_flags[0]["reuse_output"] and inner.layers[0]._workspace
 
 
 def test_compute_input_grad_false_still_gives_parameter_gradients(rng):
