@@ -61,7 +61,8 @@ def test_memmap_with_nan_is_found_per_batch(rng: np.random.Generator, tmp_path: 
     X[17, 0, 1, 1] = np.nan
     np.save(tmp_path / "X.npy", X)
     X_map = np.load(tmp_path / "X.npy", mmap_mode="r")
-    with pytest.raises(ValueError, match="memory-mapped X contains NaN"):
+    message = r"memory-mapped X contains NaN \(in the batch of rows 10\.\.19\)"
+    with pytest.raises(ValueError, match=message):
         mlp().predict(X_map, batch_size=10)
 
 

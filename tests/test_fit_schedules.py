@@ -66,10 +66,11 @@ def test_fit_with_schedule_and_clipping_equals_a_torch_loop(
             loss.backward()
             if clip is not None:
                 nn.utils.clip_grad_norm_(net.parameters(), clip)
+            used = opt.param_groups[0]["lr"]
             opt.step()
             if interval == "step":
                 theirs.step()
-        lrs.append(opt.param_groups[0]["lr"])
+        lrs.append(used)  # the rate of the epoch's last step
         if interval == "epoch":
             theirs.step()
     d1, d2 = (layer for layer in model.layers if layer.param_names)

@@ -74,12 +74,16 @@ class FitOptions:
         self.eval_transform = deterministic_part(transform)
         self.owner = owner
         self.rng: np.random.Generator | None = None
+        self.lr_used: float | None = None
 
     def begin(self) -> None:
         """Continue a resumed run's schedule: a fresh schedule takes the checkpoint's state."""
         saved = getattr(self.model, "_lr_schedule_state", None)
         schedule = self.schedule
-        if schedule is None or saved is None or self.model.history.epochs == 0:
+        if schedule is None:
+            self.model._lr_schedule_state = None  # a fit without one leaves none to resume
+            return
+        if saved is None or self.model.history.epochs == 0:
             return
         if schedule.last_epoch == 0:  # built for this fit, not stepped yet
             try:
@@ -106,8 +110,13 @@ class FitOptions:
             clip_grad_norm(layers, self.max_grad_norm)
 
     def after_step(self) -> None:
+        self.lr_used = float(self.model.optimizer.lr)  # the rate this step's update used
         if self.schedule is not None and self.interval == "step":
             self._step()
+
+    def epoch_lr(self) -> float:
+        """The rate of the epoch's last step (a per-step schedule has moved on since)."""
+        return self.lr_used if self.lr_used is not None else float(self.model.optimizer.lr)
 
     def after_epoch(self) -> None:
         if self.schedule is not None and self.interval == "epoch":

@@ -36,8 +36,8 @@ class InferenceMixin:
         if batch.dtype.kind == "f" and is_memmap(X) and not all_finite(batch):
             bad = "NaN" if np.isnan(batch).any() else "infinity"
             raise ValueError(
-                f"Sequential: the memory-mapped X contains {bad} (in a batch of rows {index}); "
-                "expected finite values"
+                f"Sequential: the memory-mapped X contains {bad} (in the batch of rows "
+                f"{_rows(index)}); expected finite values"
             )
         return batch.astype(self.dtype, copy=False)
 
@@ -226,3 +226,10 @@ def _joined(parts: list[np.ndarray], owner: str) -> np.ndarray:
     if not parts:
         raise ValueError(f"{owner}: the iterable of batches yielded no batch")
     return np.concatenate(parts, axis=0)
+
+
+def _rows(index: slice | np.ndarray) -> str:
+    if isinstance(index, slice):
+        return f"{index.start}..{index.stop - 1}"
+    bad = np.sort(index)
+    return ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")

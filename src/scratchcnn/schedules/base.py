@@ -150,6 +150,7 @@ class LRScheduler:
         for key in self._state_keys:
             setattr(self, key, state[key])
         self.optimizer.lr = self._last_lr[0]
+        self.optimizer.initial_lr = self.base_lrs[0]
 
     def _load_config(self, config: dict[str, Any]) -> None:
         for key, value in config.items():

@@ -119,6 +119,7 @@ class SequentialLR(LRScheduler):
         self.base_lrs = [float(v) for v in state["base_lrs"]]
         self._last_lr = [float(v) for v in state["last_lr"]]
         self.optimizer.lr = self._last_lr[0]
+        self.optimizer.initial_lr = self.base_lrs[0]
 
 
 def _undo_step(scheduler: LRScheduler) -> None:
