@@ -458,9 +458,7 @@ def _train_run(
     plot_confusion_matrix(matrix, out / "confusion.png", config["class_names"], title=title)
     from scratchcnn.lab.commands import write_run_pictures
 
-    pictures = write_run_pictures(
-        model, out, X_test, y_test, config["class_names"], recipe_callbacks
-    )
+    write_run_pictures(model, out, X_test, y_test, config["class_names"], recipe_callbacks)
 
     if history.stopped_reason and not history.diverged:
         print(f"Stopped early: {history.stopped_reason}")
@@ -468,7 +466,7 @@ def _train_run(
     warning = None if history.diverged else _chance_level_warning(test_accuracy, y_test, config)
     if warning:
         print(warning, file=sys.stderr)
-    written = [name for name in RUN_FILES if (out / name).is_file()] + pictures
+    written = [name for name in RUN_FILES if (out / name).is_file()]
     print(f"Wrote {out}/: {', '.join(written)}")
     return EXIT_STATUS[status]
 

@@ -18,12 +18,13 @@ def new_figure(width: float, height: float, dpi: int = 100) -> Figure:
 
 
 def save(figure: Figure, path: Any) -> Path:
-    """Write the figure as PNG to ``path`` and return the path."""
+    """Write the figure as PNG to ``path`` atomically (temporary file, sync, rename)."""
+    from scratchcnn.atomic import atomic_write
+
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"the folder {str(path.parent)!r} does not exist")
-    figure.savefig(path)
-    return path
+    return atomic_write(path, lambda f: figure.savefig(f, format="png"))
 
 
 def display_image(sample: np.ndarray) -> tuple[np.ndarray, str | None]:
