@@ -78,7 +78,10 @@ def clip_grad_norm(
         raise ValueError(f"{owner}: max_norm must be non-negative, but got {max_norm}")
     p = _norm_type(norm_type, owner)
     grads = [
-        grad for layer in layers for grad in layer.grads().values() if isinstance(grad, np.ndarray)
+        grad
+        for layer in layers
+        for grad in layer.grads().values()
+        if isinstance(grad, np.ndarray)
     ]
     if not grads:
         return 0.0

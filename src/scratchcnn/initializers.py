@@ -123,7 +123,9 @@ class HeInitializer(_Initializer):
     def __init__(self, seed: int | np.random.Generator | None = None, mode: str = "fan_in") -> None:
         super().__init__(seed)
         if mode not in ("fan_in", "fan_out"):
-            raise ValueError(f"HeInitializer: mode must be 'fan_in' or 'fan_out', but got {mode!r}")
+            raise ValueError(
+                f"HeInitializer: mode must be 'fan_in' or 'fan_out', but got {mode!r}"
+            )
         self.mode = mode
 
     def W(self, *shape: int) -> np.ndarray:

@@ -179,7 +179,8 @@ class Optimizer:
         array = np.asarray(value)
         if array.shape != param.shape:
             raise ValueError(
-                f"{owner}: {key} has shape {array.shape}, but the parameter has shape {param.shape}"
+                f"{owner}: {key} has shape {array.shape}, but the parameter has shape "
+                f"{param.shape}"
             )
         return array.astype(param.dtype, copy=True)
 

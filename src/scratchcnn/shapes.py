@@ -22,7 +22,9 @@ def _as_tuples(
     owner: str, minimums: dict[str, int], **sizes: Any
 ) -> tuple[int, bool, dict[str, tuple[int, ...]]]:
     """Expand ints and tuples to tuples of one common length ``n``; ``scalar`` if all were ints."""
-    lengths = {len(v) for v in sizes.values() if isinstance(v, Sequence) and not isinstance(v, str)}
+    lengths = {
+        len(v) for v in sizes.values() if isinstance(v, Sequence) and not isinstance(v, str)
+    }
     if len(lengths) > 1:
         raise ValueError(
             f"{owner}: tuple arguments must have the same length, but got "
@@ -59,12 +61,7 @@ def conv_output_size(
     owner = "conv_output_size"
     mins = {"n_in": 1, "kernel_size": 1, "padding": 0, "stride": 1, "dilation": 1}
     n, scalar, t = _as_tuples(
-        owner,
-        mins,
-        n_in=n_in,
-        kernel_size=kernel_size,
-        padding=padding,
-        stride=stride,
+        owner, mins, n_in=n_in, kernel_size=kernel_size, padding=padding, stride=stride,
         dilation=dilation,
     )
     out = []
@@ -101,12 +98,7 @@ def pool_output_size(
         stride = kernel_size
     mins = {"n_in": 1, "kernel_size": 1, "stride": 1, "padding": 0, "dilation": 1}
     n, scalar, t = _as_tuples(
-        owner,
-        mins,
-        n_in=n_in,
-        kernel_size=kernel_size,
-        stride=stride,
-        padding=padding,
+        owner, mins, n_in=n_in, kernel_size=kernel_size, stride=stride, padding=padding,
         dilation=dilation,
     )
     out = []

@@ -63,10 +63,8 @@ def _rng(rng: np.random.Generator | None) -> np.random.Generator:
 def _pair(value: Any, name: str, owner: str) -> tuple[int, int]:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         pair = (int(value), int(value))
-    elif (
-        isinstance(value, Sequence)
-        and len(value) == 2
-        and all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value)
+    elif isinstance(value, Sequence) and len(value) == 2 and all(
+        isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in value
     ):
         pair = (int(value[0]), int(value[1]))
     else:
@@ -240,7 +238,8 @@ class Normalize(Transform):
         channels = max(self.mean.size, self.std.size)
         if channels != 1 and X.shape[1] != channels:
             raise ValueError(
-                f"{self!r}: expected {channels} channels (axis 1), but got input of shape {X.shape}"
+                f"{self!r}: expected {channels} channels (axis 1), but got input of shape "
+                f"{X.shape}"
             )
         dtype = X.dtype if X.dtype.kind == "f" else np.dtype(np.float64)
         shape = (1, -1) + (1,) * (X.ndim - 2)

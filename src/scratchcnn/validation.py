@@ -50,7 +50,9 @@ def check_probability(value: Any, name: str, owner: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise TypeError(f"{owner}: {name} must be a number in [0, 1], but got {value!r}")
     if not 0.0 <= float(value) <= 1.0:
-        raise ValueError(f"{owner}: {name} has to be between 0 and 1, but got {name}={value}")
+        raise ValueError(
+            f"{owner}: {name} has to be between 0 and 1, but got {name}={value}"
+        )
     return float(value)
 
 
@@ -86,7 +88,9 @@ def check_ndim(X: np.ndarray, allowed: Sequence[int], owner: str, what: str) -> 
     ``what`` describes the allowed ranks, e.g. ``"3D (unbatched) or 4D (batched)"``.
     """
     if X.ndim not in allowed:
-        raise ValueError(f"{owner}: expected {what} input, but got input of shape {tuple(X.shape)}")
+        raise ValueError(
+            f"{owner}: expected {what} input, but got input of shape {tuple(X.shape)}"
+        )
 
 
 def check_grad_shape(dA: np.ndarray, expected: tuple[int, ...], owner: str) -> None:

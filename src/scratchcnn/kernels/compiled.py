@@ -283,11 +283,7 @@ def conv2d_direct_applies(W: np.ndarray, groups: int) -> bool:
 
 
 def conv2d_direct_forward(
-    Xp: np.ndarray,
-    W: np.ndarray,
-    b: np.ndarray | None,
-    stride: Ints,
-    dilation: Ints,
+    Xp: np.ndarray, W: np.ndarray, b: np.ndarray | None, stride: Ints, dilation: Ints,
     out: np.ndarray,
 ) -> np.ndarray:
     """``out`` (C_out, OH, OW, N) filled from a padded Xp (C, H, W, N); returns ``out``."""

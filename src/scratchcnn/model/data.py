@@ -36,7 +36,9 @@ def gather(X: np.ndarray, index: slice | np.ndarray) -> np.ndarray:
 
 def is_batch_source(X: Any, y: Any) -> bool:
     """``fit(X, None)`` / ``evaluate(X, None)`` with X batches rather than an array."""
-    return y is None and not isinstance(X, np.ndarray) and (callable(X) or isinstance(X, Iterable))
+    return y is None and not isinstance(X, np.ndarray) and (
+        callable(X) or isinstance(X, Iterable)
+    )
 
 
 class BatchSource:
@@ -84,7 +86,8 @@ class BatchSource:
         for i, batch in enumerate(iterator):
             if not isinstance(batch, (tuple, list)) or len(batch) != 2:
                 raise TypeError(
-                    f"{self.owner}: batch {i} must be a pair (X, y), but got {type(batch).__name__}"
+                    f"{self.owner}: batch {i} must be a pair (X, y), but got "
+                    f"{type(batch).__name__}"
                 )
             empty = False
             yield batch[0], batch[1]

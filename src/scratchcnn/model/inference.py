@@ -90,7 +90,9 @@ class InferenceMixin:
             self._clear_caches()
             self.train(was_training)
 
-    def predict_proba(self, X: Any, batch_size: int = 256, transform: Any = None) -> np.ndarray:
+    def predict_proba(
+        self, X: Any, batch_size: int = 256, transform: Any = None
+    ) -> np.ndarray:
         """Class probabilities (N, K): the softmax of the outputs for cross-entropy models.
 
         For other losses the raw outputs. Runs in eval mode, ``batch_size`` samples at a time.
@@ -216,10 +218,11 @@ class InferenceMixin:
             loss = totals["loss"] / n
         return loss, None if correct is None else correct / n
 
-
 def _is_inference_source(X: Any) -> bool:
     """An iterable of batches for predict: not an array, list or tuple (those are samples)."""
-    return not isinstance(X, (np.ndarray, list, tuple)) and (callable(X) or isinstance(X, Iterable))
+    return not isinstance(X, (np.ndarray, list, tuple)) and (
+        callable(X) or isinstance(X, Iterable)
+    )
 
 
 def _joined(parts: list[np.ndarray], owner: str) -> np.ndarray:

@@ -1,5 +1,6 @@
 """The schedule base class: stepping, the optimizer's rate, and saving for resume."""
 
+
 from __future__ import annotations
 
 import math

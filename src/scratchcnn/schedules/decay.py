@@ -125,7 +125,9 @@ class LinearLR(LRScheduler):
 
     def _closed_form_lr(self) -> float:
         fraction = min(self.total_iters, self.last_epoch) / self.total_iters
-        return self.base_lr * (self.start_factor + (self.end_factor - self.start_factor) * fraction)
+        return self.base_lr * (
+            self.start_factor + (self.end_factor - self.start_factor) * fraction
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -184,3 +186,4 @@ class CosineAnnealingLR(LRScheduler):
 
     def get_config(self) -> dict[str, Any]:
         return {"T_max": self.T_max, "eta_min": self.eta_min}
+
