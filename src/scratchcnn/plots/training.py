@@ -109,9 +109,8 @@ def plot_confusion_matrix(
         for i in range(n):
             for j in range(n):
                 colour = "white" if rates[i, j] > 0.5 else "black"
-                axes.text(
-                    j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8, color=colour
-                )
+                axes.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                          color=colour)
     if title:
         axes.set_title(title)
     figure.tight_layout()
