@@ -289,8 +289,10 @@ def test_every_run_file_is_written_atomically(tmp_path: Path) -> None:
             "config.json",
             "confusion.png",
             "curves.png",
+            "filters.png",
             "history.json",
             "log.csv",
+            "misclassified.png",
             "model.npz",
         ]
     )  # no temporary file left behind

@@ -1,4 +1,5 @@
-"""Callbacks for ``fit``: ``EarlyStopping``, ``ModelCheckpoint`` and ``CSVLogger`` (Keras's).
+"""Callbacks for ``fit``: ``EarlyStopping``, ``ModelCheckpoint`` and ``CSVLogger`` (Keras's),
+and ``Diagnostics`` (per-layer training health, in ``lab/diagnostics.py``).
 
 Each is a ``Callback`` (``scratchcnn.model.callbacks``): ``fit`` sets ``callback.model`` and
 calls its hooks. They survive a resume without state of their own in the checkpoint: a
@@ -18,9 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from scratchcnn.atomic import atomic_write
+from scratchcnn.lab.diagnostics import Diagnostics, LayerStats
 from scratchcnn.model.callbacks import Callback
 
-__all__ = ["CSVLogger", "Callback", "EarlyStopping", "ModelCheckpoint"]
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "Diagnostics",
+    "EarlyStopping",
+    "LayerStats",
+    "ModelCheckpoint",
+]
 
 _MODES = ("auto", "min", "max")
 

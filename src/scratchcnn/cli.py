@@ -1,4 +1,5 @@
-"""The ``scratchcnn`` command line: train, evaluate, predict, summary.
+"""The ``scratchcnn`` command line: train, evaluate, predict, summary (and the lab's explain,
+gradcheck and visualize, in ``scratchcnn/lab/commands.py``).
 
 ``scratchcnn train`` with no options trains a small CNN on scikit-learn's 8x8 digits (no
 download) and writes a run folder: ``model.npz``, ``config.json`` (the command, the resolved
@@ -220,8 +221,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     # the folder first: a taken or unwritable --out fails before any data is read
     from scratchcnn.distributed import cli_support as mpi
 
-    # the folder first: under mpirun rank 0 claims it, the others write into scratch folders
-    if args.out:
+    # under mpirun rank 0 claims the folder, the others write into scratch folders
+    if args.dry_run:
+        out = Path(args.out or ".")  # a dry run writes nothing
+    elif args.out:
         out = mpi.run_folder(lambda: claim_run_folder(args.out, overwrite=args.overwrite))
     else:
         out = mpi.run_folder(lambda: new_run_folder("runs", default_run_name(dataset, model_name)))
@@ -240,6 +243,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     class_names = _class_names(dataset, num_classes)
     model = build_model(model_name, input_shape, num_classes, optimizer, args.seed)
     cli_training.apply_loss(model, args)
+    if args.dry_run:
+        from scratchcnn.lab.commands import dry_run
+
+        n_fit = int(X_train.shape[0] * (1.0 - args.val_split))
+        return dry_run(model, input_shape, n_fit, settings)
     config = {
         "command": ["scratchcnn", *args.argv],
         "scratchcnn_version": scratchcnn.__version__,
@@ -273,6 +281,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         math.ceil(max(n_fit, 1) / config["batch_size"]), out,
     )  # fmt: skip
     config.update(cli_training.describe(args, extras))
+    from scratchcnn.lab.commands import train_callbacks
+
+    extras["callbacks"] = [*extras.get("callbacks", []), *train_callbacks(args)]
     write_config(out, config)
     print(
         f"Training {model_name} ({model.num_params():,} parameters) on {dataset}: "
@@ -479,6 +490,9 @@ def _train_run(
     matrix = confusion_matrix(y_test, predicted, int(config["num_classes"]))
     split_title = f"{title}: test split ({len(y_test)} samples)"
     plot_confusion_matrix(matrix, out / "confusion.png", config["class_names"], title=split_title)
+    from scratchcnn.lab.commands import write_run_pictures
+
+    write_run_pictures(model, out, X_test, y_test, config["class_names"], recipe_callbacks)
 
     if history.stopped_reason and not history.diverged:
         print(f"Stopped early: {history.stopped_reason}")
@@ -824,6 +838,11 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--num-classes", type=_positive_int, default=None, metavar="K",
                          help="outputs of a named model (default: the model's own, 10 or 1000)")
     summary.set_defaults(handler=cmd_summary, threads=None)
+
+    from scratchcnn.lab.commands import add_commands, add_train_options
+
+    add_train_options(train)
+    add_commands(sub, _positive_int)
     return parser
 
 

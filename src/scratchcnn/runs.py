@@ -28,6 +28,10 @@ RUN_FILES = (
     "model.npz",
     "curves.png",
     "confusion.png",
+    "filters.png",
+    "misclassified.png",
+    "diagnostics.png",
+    "diagnostics.json",
 )
 
 # How a run ended -> the command's exit status (documented in the README).

@@ -344,6 +344,39 @@ class Sequential(InferenceMixin, TrainingMixin):
         """Print ``summary(input_shape)``."""
         print(self.summary(input_shape))
 
+    # -- the learner's lab (scratchcnn/lab) --------------------------------------------------
+    def explain(self, input_shape: Sequence[int], show: bool = True) -> Any:
+        """Per-layer size formulas, parameter formulas, FLOPs, memory and receptive fields.
+
+        Prints the worked arithmetic (unless ``show=False``) and returns an ``Explanation``
+        whose ``records`` list one ``LayerRecord`` per layer; see ``scratchcnn.lab.explain``.
+        """
+        from scratchcnn.lab.explain import explain
+
+        self._trace_shapes(input_shape, "Sequential.explain")
+        result = explain(self.layers, input_shape, self.dtype)
+        if show:
+            print(result)
+        return result
+
+    def estimate(
+        self,
+        input_shape: Sequence[int],
+        batch_size: int = 32,
+        n_samples: int = 60_000,
+        epochs: int = 1,
+        calibrate: bool = True,
+    ) -> Any:
+        """What training will cost: FLOPs per step, peak memory, seconds per epoch.
+
+        Seconds come from timing three training steps on a copy of the model (``calibrate``);
+        the model itself is not changed. Returns an ``Estimate`` (``print`` it for a report);
+        see ``scratchcnn.lab.estimate``.
+        """
+        from scratchcnn.lab.estimate import estimate
+
+        return estimate(self, input_shape, batch_size, n_samples, epochs, calibrate)
+
     # -- saving ------------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         """The architecture as JSON-able data: layers, loss, optimizer, dtype, format version."""
