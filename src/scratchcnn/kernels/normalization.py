@@ -40,6 +40,30 @@ def batch_norm_forward(
     return A, X_hat, inv_std
 
 
+def batch_norm_inference(
+    rows: np.ndarray,
+    mean: np.ndarray,
+    var: np.ndarray,
+    eps: float,
+    gamma: np.ndarray | None,
+    beta: np.ndarray | None,
+) -> np.ndarray:
+    """A (C, M) of :func:`batch_norm_forward` for fixed statistics, as one scale and shift.
+
+    ``A = rows * scale + shift`` with scale = gamma / sqrt(var + eps), shift = beta - mean *
+    scale: two passes over memory, no X_hat (nothing is kept for a backward pass).
+    """
+    scale = (1.0 / np.sqrt(var + eps)).astype(rows.dtype, copy=False)
+    if gamma is not None:
+        scale = scale * gamma
+    shift = -mean * scale
+    if beta is not None:
+        shift = shift + beta
+    A = rows * scale.astype(rows.dtype, copy=False)[:, np.newaxis]
+    A += shift.astype(rows.dtype, copy=False)[:, np.newaxis]
+    return A
+
+
 def batch_norm_backward(
     dA: np.ndarray,
     X_hat: np.ndarray,

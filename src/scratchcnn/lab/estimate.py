@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from scratchcnn.kernels.conv import uses_winograd
 from scratchcnn.lab.explain import _paths, explain, format_bytes
 from scratchcnn.layers import (
     BatchNorm2d,
@@ -124,7 +125,8 @@ def _duration(seconds: float) -> str:
 def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> float:
     """Elements per sample a layer allocates in a training forward and keeps until backward.
 
-    Convolutions keep their im2col columns, the padded input and their output buffer;
+    Convolutions keep their im2col columns (none on the Winograd path), the padded input and
+    their output buffer;
     pooling its output and argmax (one byte per output, counted as a quarter element);
     element-wise layers their output unless they work in place.
     """
@@ -141,9 +143,11 @@ def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int
         return kept + n_out
     if isinstance(layer, _ConvNd):
         pointwise = all(k == 1 for k in layer.kernel_size) and all(s == 1 for s in layer.stride)
+        # Winograd keeps only the padded input (kernels/conv.py: WinogradSaved)
+        winograd = uses_winograd(layer.W, layer.stride, layer.dilation, layer.groups)
         columns = (
             0
-            if pointwise
+            if pointwise or winograd
             else n_out // layer.out_channels * layer.in_channels * math.prod(layer.kernel_size)
         )
         padded = 0

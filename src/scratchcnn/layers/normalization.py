@@ -11,10 +11,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from scratchcnn.grad_mode import is_grad_enabled
 from scratchcnn.kernels.layout import from_batch_last, to_batch_last
 from scratchcnn.kernels.normalization import (
     batch_norm_backward,
     batch_norm_forward,
+    batch_norm_inference,
     batch_statistics,
 )
 from scratchcnn.layers.base import Layer
@@ -143,6 +145,10 @@ class _BatchNorm(Layer):
             mean, var = self.running_mean, self.running_var
         gamma = self.W if self.affine else None
         beta = self.b if self.affine and self.bias else None
+        if not use_batch and not is_grad_enabled():  # inference: one scale and shift
+            self._cache = None
+            A = batch_norm_inference(rows, mean, var, self.eps, gamma, beta)
+            return from_batch_last(A.reshape(Xb.shape))
         A, X_hat, inv_std = batch_norm_forward(rows, mean, var, self.eps, gamma, beta)
         if self.training and self.track_running_stats:
             self._update_running_stats(mean, var, M)
