@@ -156,7 +156,7 @@ def _fake_results() -> dict:
                 model,
                 flop_share={"ours": 0.7, "torch": 1},
                 memory={"ours": {"growth_mib": 20.0}, "torch": {"growth_mib": 12.0}},
-                infer_ratio=dict(ratio, median=0.85),
+                infer_ratio=dict(ratio, min=0.8, median=0.85),
             ),
         },
         "notebook_loop": {"batch": 128, "images_per_s": 100.0, "speedup": 200.0},

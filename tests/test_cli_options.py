@@ -24,7 +24,10 @@ def _subparsers() -> dict[str, argparse.ArgumentParser]:
     return dict(action.choices)
 
 
-@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "summary"])
+@pytest.mark.parametrize(
+    "command",
+    ["train", "evaluate", "predict", "summary", "explain", "gradcheck", "visualize", "export"],
+)
 def test_every_option_has_help_with_its_default(command: str) -> None:
     for action in _subparsers()[command]._actions:
         if isinstance(action, argparse._HelpAction):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -19,18 +18,14 @@ from scratchcnn.images import (
     resize,
 )
 
-MNIST_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-
 
 def _mnist_test_images() -> tuple[np.ndarray, np.ndarray]:
     """The official MNIST test split from ../shared (skips without it, fails under CI=true)."""
-    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI needs the MNIST test split in {MNIST_DIR}")
-        pytest.skip(f"the MNIST test split is not in {MNIST_DIR}")
+    from conftest import shared_path
     from scratchcnn.datasets import load_idx_split
 
-    return load_idx_split(MNIST_DIR, "test")
+    folder = shared_path("data/mnist/t10k-images-idx3-ubyte.gz").parent
+    return load_idx_split(folder, "test")
 
 
 def _digit_drawing(digit: np.ndarray, size: int = 400, margin: int = 10) -> np.ndarray:

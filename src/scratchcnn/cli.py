@@ -724,8 +724,29 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _state_defaults(parser: argparse.ArgumentParser) -> None:
+    """Append "(default: ...)" to every option's help that does not say it already."""
+    for sub in parser._actions:
+        if not isinstance(sub, argparse._SubParsersAction):
+            continue
+        for command in sub.choices.values():
+            for action in command._actions:
+                if isinstance(action, argparse._HelpAction) or not action.option_strings:
+                    continue
+                text = action.help or ""
+                if "(default: " in text or "(required)" in text:
+                    continue
+                if isinstance(action, argparse._StoreTrueAction):
+                    shown = "off"
+                elif action.default in (None, (), [], ""):
+                    shown = "none"
+                else:
+                    shown = str(action.default).replace("%", "%%")
+                action.help = f"{text} (default: {shown})".strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its four subcommands; every option's help gives its default."""
+    """The argument parser and its subcommands; every option's help gives its default."""
     parser = argparse.ArgumentParser(
         prog="scratchcnn",
         description="Convolutional neural networks from scratch on NumPy.",
@@ -756,8 +777,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"small_cnn or a zoo name: {', '.join(_model_names()[1:])} "
                        f"({per_dataset})")
     train.add_argument("--dataset", default="digits",
-                       help="digits (default), mnist, fashion-mnist, mnist1d, or folder:PATH "
-                       "(class subfolders of images)")
+                       help="digits, mnist, fashion-mnist, mnist1d, or folder:PATH (class "
+                       "subfolders of images) (default: digits)")
     train.add_argument("--epochs", type=_positive_int, default=None,
                        help=f"number of passes over the training set ({per_dataset})")
     train.add_argument("--batch-size", type=_positive_int, default=None,
@@ -843,6 +864,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_options(train)
     add_commands(sub, _positive_int)
+    _state_defaults(parser)
     return parser
 
 

@@ -76,7 +76,7 @@ def add_options(train: argparse.ArgumentParser) -> None:
     group.add_argument("--image-size", type=int, nargs=2, default=None, metavar=("H", "W"),
                        help="resize the images of a folder:PATH dataset")
     group.add_argument("--test-split", type=float, default=0.2, metavar="FRACTION",
-                       help="fraction of a folder:PATH dataset held out for testing (0.2)")
+                       help="fraction of a folder:PATH dataset held out for testing (default: 0.2)")
 
 
 # -- folder datasets -------------------------------------------------------------------------

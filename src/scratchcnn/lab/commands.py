@@ -82,8 +82,10 @@ def add_commands(sub: Any, positive_int: Any) -> None:
             metavar="N",
             help="C H W (or C L); default: the model's",
         )
-        p.add_argument("--num-classes", type=positive_int, default=None)
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--num-classes", type=positive_int, default=None,
+                       help="outputs of a zoo model (default: 10)")
+        p.add_argument("--seed", type=int, default=0,
+                       help="seed of the weights and the random data (default: 0)")
 
     explain = sub.add_parser(
         "explain",
@@ -104,13 +106,13 @@ def add_commands(sub: Any, positive_int: Any) -> None:
     )
     model_options(gradcheck)
     gradcheck.add_argument(
-        "--samples", type=positive_int, default=2, help="batch size of the random data (default 2)"
+        "--samples", type=positive_int, default=2, help="batch size of the random data (default: 2)"
     )
     gradcheck.add_argument(
         "--entries",
         type=positive_int,
         default=30,
-        help="entries checked per tensor (default 30; all when fewer)",
+        help="entries checked per tensor, all when fewer (default: 30)",
     )
     gradcheck.set_defaults(handler=cmd_gradcheck, threads=None)
     add_visualize(sub, positive_int)
