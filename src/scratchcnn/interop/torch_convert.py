@@ -14,7 +14,7 @@ import numpy as np
 
 from scratchcnn.interop import torch_names as names
 from scratchcnn.interop.optional import require
-from scratchcnn.interop.torch_layers import FROM_TORCH, TO_TORCH
+from scratchcnn.interop.torch_layers import FROM_TORCH, TO_TORCH, describe
 from scratchcnn.layers import BatchNorm2d, Conv1d, Conv2d, Dense, Layer, ReLU
 from scratchcnn.model import Sequential
 
@@ -84,7 +84,8 @@ def from_layer_module(module: Any, following: list[Any], nn: Any, owner: str, wh
     convert = FROM_TORCH.get(name)
     if convert is None or type(module) is not getattr(nn, name, None):
         raise TypeError(
-            f"{owner}: {where} {module!r} ({type(module).__module__}.{name}) is not supported; "
+            f"{owner}: {where} {describe(module)} ({type(module).__module__}.{name}) is not "
+            "supported; "
             f"supported torch.nn modules: {FROM_TORCH.names()}"
         )
     try:

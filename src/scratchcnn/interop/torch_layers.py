@@ -130,9 +130,14 @@ def _softmax_to_torch(layer: Softmax, nn: ModuleType) -> Any:
 
 
 # -- torch -> our layers ---------------------------------------------------------------------
+def describe(module: Any) -> str:
+    """A torch module on one line: ``Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))``."""
+    return f"{type(module).__name__}({module.extra_repr()})"
+
+
 def _require(condition: bool, module: Any, what: str) -> None:
     if not condition:
-        raise Unsupported(f"{module!r}: {what}")
+        raise Unsupported(f"{describe(module)}: {what}")
 
 
 @FROM_TORCH.register("Conv1d", "Conv2d")
@@ -189,7 +194,7 @@ def _avg_pool_from_torch(module: Any, following: Sequence[Any]) -> Layer:
 
 def _is_global_pool(module: Any) -> bool:
     size = module.output_size
-    return size == 1 or tuple(size) == (1, 1)
+    return all(n == 1 for n in (size if isinstance(size, tuple) else (size, size)))
 
 
 def _is_flatten(module: Any) -> bool:
@@ -275,6 +280,6 @@ def _nested_from_torch(module: Any, following: Sequence[Any]) -> Layer:
     ):
         return GlobalAvgPool2d()  # what to_torch writes for GlobalAvgPool2d
     raise Unsupported(
-        f"{module!r}: a nested Sequential is supported only as (AdaptiveAvgPool2d(1), "
+        f"{describe(module)}: a nested Sequential is supported only as (AdaptiveAvgPool2d(1), "
         "Flatten()); flatten the others: torch.nn.Sequential(*first, *second)"
     )
