@@ -78,7 +78,9 @@ def options_model_2d(dtype: Any, rng: np.random.Generator) -> Sequential:
         BatchNorm2d(4, track_running_stats=False),
         Tanh(),
         Conv2d(4, 4, 3, padding=1, padding_mode="replicate"),
-        AvgPool2d(2, stride=2, padding=1, ceil_mode=True, count_include_pad=False),  # drops a window
+        AvgPool2d(
+            2, stride=2, padding=1, ceil_mode=True, count_include_pad=False
+        ),  # drops a window
         Sigmoid(),
         GlobalAvgPool2d(),
         Flatten(),

@@ -203,8 +203,11 @@ def test_to_torch_of_a_custom_layer_names_it() -> None:
 @pytest.mark.parametrize(
     ("module", "match"),
     [
-        (torch.nn.GELU(), r"from_torch: module 1 GELU\(approximate='none'\) \(torch.nn.*GELU\) "
-         "is not supported; supported torch.nn modules: AdaptiveAvgPool2d, AvgPool1d"),
+        (
+            torch.nn.GELU(),
+            r"from_torch: module 1 GELU\(approximate='none'\) \(torch.nn.*GELU\) "
+            "is not supported; supported torch.nn modules: AdaptiveAvgPool2d, AvgPool1d",
+        ),
         (torch.nn.Bilinear(2, 2, 2), "module 1 Bilinear.* is not supported"),
     ],
 )
@@ -244,18 +247,22 @@ def test_from_torch_names_an_unsupported_option(module: torch.nn.Module, match: 
 
 
 def test_from_torch_needs_a_sequential() -> None:
-    with pytest.raises(TypeError, match="from_torch: expected a torch.nn.Sequential, but got Linear"):
+    with pytest.raises(
+        TypeError, match=r"from_torch: expected a torch.nn.Sequential, but got Linear"
+    ):
         from_torch(torch.nn.Linear(2, 2))
 
 
 def test_from_torch_of_an_empty_sequential() -> None:
-    with pytest.raises(ValueError, match="from_torch: the torch.nn.Sequential is empty"):
+    with pytest.raises(ValueError, match=r"from_torch: the torch.nn.Sequential is empty"):
         from_torch(torch.nn.Sequential())
 
 
 def test_from_torch_needs_float32_or_float64() -> None:
-    with pytest.raises(ValueError, match="from_torch: scratchcnn computes in float32 or float64, "
-                       "but the module is float16"):
+    with pytest.raises(
+        ValueError,
+        match="from_torch: scratchcnn computes in float32 or float64, but the module is float16",
+    ):
         from_torch(torch.nn.Sequential(torch.nn.Linear(2, 2)).half())
 
 
@@ -267,8 +274,11 @@ def test_from_torch_rejects_mixed_dtypes() -> None:
 
 def test_missing_torch_is_a_clear_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(__import__("sys").modules, "torch", None)
-    with pytest.raises(ImportError, match=r"to_torch needs the optional package 'torch', which is "
-                       r"not installed; install it with: pip install torch"):
+    with pytest.raises(
+        ImportError,
+        match=r"to_torch needs the optional package 'torch', which is "
+        r"not installed; install it with: pip install torch",
+    ):
         to_torch(zoo_model("lenet5", np.float32))
 
 
@@ -277,7 +287,9 @@ def test_importing_interop_does_not_import_torch() -> None:
     import sys
 
     code = "import sys, scratchcnn.interop; print('torch' in sys.modules, 'onnx' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.split() == ["False", "False"]
 
 
@@ -296,9 +308,15 @@ def test_load_state_dict_of_a_torch_module_built_independently(rng: np.random.Ge
 def test_load_state_dict_keeps_parameter_arrays_and_dtype() -> None:
     model = Sequential([BatchNorm2d(2)], dtype=np.float32)
     W = model.layers[0].W
-    load_state_dict(model, {"0.weight": torch.tensor([2.0, 3.0], dtype=torch.float64),
-                            "0.bias": np.zeros(2), "0.running_mean": [1, 2],
-                            "0.running_var": np.ones(2)})
+    load_state_dict(
+        model,
+        {
+            "0.weight": torch.tensor([2.0, 3.0], dtype=torch.float64),
+            "0.bias": np.zeros(2),
+            "0.running_mean": [1, 2],
+            "0.running_var": np.ones(2),
+        },
+    )
     assert model.layers[0].W is W and W.dtype == np.float32
     np.testing.assert_array_equal(W, [2.0, 3.0])
     np.testing.assert_array_equal(model.layers[0].running_mean, [1.0, 2.0])

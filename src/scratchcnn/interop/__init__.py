@@ -7,8 +7,8 @@ optional: each is imported only when a function needs it.
 """
 
 from scratchcnn.interop.onnx_export import DEFAULT_OPSET, export_onnx
-from scratchcnn.interop.torch_names import IncompatibleKeys, load_state_dict, state_dict
 from scratchcnn.interop.torch_convert import from_torch, to_torch
+from scratchcnn.interop.torch_names import IncompatibleKeys, load_state_dict, state_dict
 
 __all__ = [
     "DEFAULT_OPSET",

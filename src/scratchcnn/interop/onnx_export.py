@@ -40,6 +40,7 @@ from scratchcnn.layers import (
     Tanh,
 )
 from scratchcnn.model import Sequential
+from scratchcnn.validation import check_positive_int
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax over one axis and Slice/Pad with tensor inputs
@@ -130,7 +131,9 @@ def build_onnx_model(
     """The checked ``onnx.ModelProto`` that ``export_onnx`` writes (see there)."""
     owner = "export_onnx"
     if not isinstance(model, Sequential):
-        raise TypeError(f"{owner}: expected a scratchcnn Sequential, but got {type(model).__name__}")
+        raise TypeError(
+            f"{owner}: expected a scratchcnn Sequential, but got {type(model).__name__}"
+        )
     onnx = require("onnx", owner)
     opset = _check_opset(opset, onnx)
     output_dims: list[int | str] | None = None
@@ -142,7 +145,9 @@ def build_onnx_model(
                 f"{owner}: input_shape must be a tuple of ints such as (1, 28, 28), but got "
                 f"{input_shape!r}"
             )
-        input_dims = list(input_shape)
+        input_dims = [
+            check_positive_int(n, "each entry of input_shape", owner) for n in input_shape
+        ]
         output_dims = ["batch", *model.output_shape(input_shape, owner)]
     graph = OnnxGraph(onnx, opset, np.dtype(np.float32))
     graph.unique("input")

@@ -25,7 +25,9 @@ _INPLACE_SAFE_BEFORE_RELU = (Conv1d, Conv2d, Dense, BatchNorm2d)
 
 def _check_model(model: Any, owner: str) -> Sequential:
     if not isinstance(model, Sequential):
-        raise TypeError(f"{owner}: expected a scratchcnn Sequential, but got {type(model).__name__}")
+        raise TypeError(
+            f"{owner}: expected a scratchcnn Sequential, but got {type(model).__name__}"
+        )
     return model
 
 
@@ -61,7 +63,9 @@ def to_torch(model: Sequential) -> Any:
 
 
 def _torch_dtype(module: Any, owner: str) -> np.dtype:
-    dtypes = {str(p.dtype) for p in (*module.parameters(), *module.buffers()) if p.is_floating_point()}
+    dtypes = {
+        str(p.dtype) for p in (*module.parameters(), *module.buffers()) if p.is_floating_point()
+    }
     if not dtypes:
         return np.dtype(np.float32)
     if len(dtypes) > 1:
@@ -112,9 +116,7 @@ def from_torch(module: Any, **model_kwargs: Any) -> Sequential:
     owner = "from_torch"
     torch = require("torch", owner)
     if not isinstance(module, torch.nn.Sequential):
-        raise TypeError(
-            f"{owner}: expected a torch.nn.Sequential, but got {type(module).__name__}"
-        )
+        raise TypeError(f"{owner}: expected a torch.nn.Sequential, but got {type(module).__name__}")
     children = list(module)
     if not children:
         raise ValueError(f"{owner}: the torch.nn.Sequential is empty")

@@ -38,7 +38,7 @@ TO_TORCH = Registry("to_torch")
 FROM_TORCH = Registry("from_torch")
 
 
-class Unsupported(ValueError):
+class UnsupportedOptionError(ValueError):
     """A torch module option with no scratchcnn equivalent (the message names the option)."""
 
 
@@ -137,7 +137,7 @@ def describe(module: Any) -> str:
 
 def _require(condition: bool, module: Any, what: str) -> None:
     if not condition:
-        raise Unsupported(f"{describe(module)}: {what}")
+        raise UnsupportedOptionError(f"{describe(module)}: {what}")
 
 
 @FROM_TORCH.register("Conv1d", "Conv2d")
@@ -207,8 +207,7 @@ def _adaptive_avg_pool_from_torch(module: Any, following: Sequence[Any]) -> Laye
     _require(
         _is_global_pool(module) and bool(following) and _is_flatten(following[0]),
         module,
-        "only AdaptiveAvgPool2d(1) followed by Flatten() is supported (it becomes "
-        "GlobalAvgPool2d)",
+        "only AdaptiveAvgPool2d(1) followed by Flatten() is supported (it becomes GlobalAvgPool2d)",
     )
     return GlobalAvgPool2d()
 
@@ -231,9 +230,7 @@ def _batchnorm_from_torch(module: Any, following: Sequence[Any]) -> Layer:
 
 @FROM_TORCH.register("Flatten")
 def _flatten_from_torch(module: Any, following: Sequence[Any]) -> Layer:
-    _require(
-        _is_flatten(module), module, "only Flatten(start_dim=1, end_dim=-1) is supported"
-    )
+    _require(_is_flatten(module), module, "only Flatten(start_dim=1, end_dim=-1) is supported")
     return Flatten()
 
 
@@ -279,7 +276,7 @@ def _nested_from_torch(module: Any, following: Sequence[Any]) -> Layer:
         and _is_flatten(children[1])
     ):
         return GlobalAvgPool2d()  # what to_torch writes for GlobalAvgPool2d
-    raise Unsupported(
+    raise UnsupportedOptionError(
         f"{describe(module)}: a nested Sequential is supported only as (AdaptiveAvgPool2d(1), "
         "Flatten()); flatten the others: torch.nn.Sequential(*first, *second)"
     )

@@ -17,6 +17,7 @@ import numpy as np
 
 from scratchcnn.interop.registry import Registry
 from scratchcnn.layers import BatchNorm2d, Conv1d, Conv2d, Dense, Layer
+from scratchcnn.model import Sequential
 
 TORCH_NAMES = Registry("PyTorch state-dict names")
 
@@ -89,8 +90,12 @@ def layer_entries(layer: Layer, prefix: str = "") -> Entries:
     return {prefix + name: entry for name, entry in names(layer).items()}
 
 
-def model_entries(model: Any) -> Entries:
+def model_entries(model: Any, owner: str = "state_dict") -> Entries:
     """Every entry of a Sequential, keyed like ``torch.nn.Sequential.state_dict()``."""
+    if not isinstance(model, Sequential):
+        raise TypeError(
+            f"{owner}: expected a scratchcnn Sequential, but got {type(model).__name__}"
+        )
     entries: Entries = {}
     for i, layer in enumerate(model.layers):
         entries.update(layer_entries(layer, f"{i}."))
@@ -141,7 +146,7 @@ def load_state_dict(
             "load_state_dict: expected a state dict (a mapping from names to tensors), but got "
             f"{type(torch_state_dict).__name__}"
         )
-    entries = model_entries(model)
+    entries = model_entries(model, "load_state_dict")
     values = {key: _as_numpy(value, key) for key, value in torch_state_dict.items()}
     missing = [
         key for key, entry in entries.items() if key not in values and entry.attr is not None
@@ -151,9 +156,7 @@ def load_state_dict(
     if strict and missing:
         errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing))
     if strict and unexpected:
-        errors.append(
-            "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
-        )
+        errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected))
     for key, entry in entries.items():
         if key in values and entry.attr is not None:
             given, current = values[key].shape, entry.value().shape
