@@ -59,8 +59,8 @@ def test_predict_uses_no_grad_and_matches_forward(rng: np.random.Generator) -> N
 
 def test_model_outputs_are_never_reused_buffers(rng: np.random.Generator) -> None:
     model = lenet5(seed=0)
-    assert all(layer.reuse_output for layer in model.layers[:-1])
-    assert not model.layers[-1].reuse_output
+    assert all(flags["reuse_output"] for flags in model.layer_flags[:-1])
+    assert not model.layer_flags[-1]["reuse_output"]
     X1, X2 = rng.random((2, 4, 1, 28, 28)).astype(np.float32)
     for grad in (True, False):
         if grad:

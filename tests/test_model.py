@@ -64,8 +64,16 @@ def test_repr_lists_layers() -> None:
 
 def test_first_trainable_layer_skips_its_input_gradient() -> None:
     model = Sequential([Flatten(), Dense(64, 3), ReLU(), Dense(3, 2)])
-    assert model.layers[1].compute_input_grad is False
-    assert model.layers[3].compute_input_grad is True
+    assert model.layer_flags[1]["compute_input_grad"] is False
+    assert model.layer_flags[3]["compute_input_grad"] is True
+    seen = []
+    original = model.layers[1].backward
+    model.layers[1].backward = lambda dA: seen.append(model.layers[1].compute_input_grad) or (
+        original(dA)
+    )
+    model.train_step(np.ones((2, 1, 8, 8), dtype=np.float32), np.array([0, 1]))
+    assert seen == [False]
+    assert model.layers[1].compute_input_grad is True  # the flag is the model's, not the layer's
 
 
 def test_names_resolve_to_loss_and_optimizer() -> None:
@@ -200,7 +208,7 @@ def test_fit_rejects_bad_validation_data(rng: np.random.Generator) -> None:
 
 def test_fit_rejects_non_callable_progress(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
-    with pytest.raises(TypeError, match=r"progress and callbacks must be callables"):
+    with pytest.raises(TypeError, match=r"progress and callbacks must be Callback objects or callables, got .tqdm."):
         small_cnn().fit(X, y, progress="tqdm", verbose=0)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import scratchcnn.model as model_module
+import scratchcnn.model.archive as archive_module
 from scratchcnn.initializers import DefaultInitializer
 from scratchcnn.layers import LAYER_REGISTRY, Conv2d, Dense, Flatten, MaxPool2d, ReLU
 from scratchcnn.losses import SoftmaxCrossEntropy
@@ -139,7 +139,7 @@ def test_crash_while_writing_keeps_the_previous_file(
         file.truncate(len(before) // 2)  # half the new file is on disk
         raise OSError("disk full")
 
-    monkeypatch.setattr(model_module.np, "savez", crashing_savez)
+    monkeypatch.setattr(archive_module.np, "savez", crashing_savez)
     with pytest.raises(OSError, match="disk full"):
         small_cnn(seed=2).save(path)
     monkeypatch.undo()

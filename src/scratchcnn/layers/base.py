@@ -9,6 +9,27 @@ import numpy as np
 LAYER_REGISTRY: dict[str, type[Layer]] = {}
 
 
+def _register(cls: type[Layer]) -> None:
+    """Add ``cls`` to ``LAYER_REGISTRY`` under its name, refusing to replace another class.
+
+    ``load()`` builds layers by name from the registry, so a second class under a taken name
+    (``class ReLU(Layer)`` in user code) would silently change what every saved model means.
+    The same class defined again (a module reloaded, a notebook cell run twice) replaces it.
+    """
+    name = cls.__name__
+    known = LAYER_REGISTRY.get(name)
+    if known is not None and (known.__module__, known.__qualname__) != (
+        cls.__module__,
+        cls.__qualname__,
+    ):
+        raise TypeError(
+            f"Layer subclass {cls.__module__}.{cls.__qualname__}: the name {name!r} is taken by "
+            f"{known.__module__}.{known.__qualname__} in LAYER_REGISTRY, which load() uses to "
+            "rebuild saved models; give the class another name"
+        )
+    LAYER_REGISTRY[name] = cls
+
+
 class Layer:
     """A stateful layer: ``forward(X) -> A`` caches what ``backward(dA) -> dX`` needs.
 
@@ -31,7 +52,7 @@ class Layer:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):  # private bases (_ConvNd) are not buildable
-            LAYER_REGISTRY[cls.__name__] = cls
+            _register(cls)
 
     def __init__(self, optimizer: Any = None) -> None:
         self.optimizer = optimizer

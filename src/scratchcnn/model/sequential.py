@@ -1,0 +1,447 @@
+"""``Sequential``: a list of layers with a loss and an optimizer; fit, predict, evaluate, save.
+
+Inference runs batch by batch in eval mode, so only one batch of activations is alive at a
+time. Training comes from ``TrainingMixin`` (training.py); ``save`` writes the archive of
+archive.py, which ``load`` (loading.py) reads back.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scratchcnn import losses as _losses
+from scratchcnn import optimizers as _optimizers
+from scratchcnn.grad_mode import no_grad
+from scratchcnn.layers.base import Layer
+from scratchcnn.model import archive
+from scratchcnn.model.training import TrainingMixin, all_finite, n_correct
+from scratchcnn.summary import format_shape, format_summary, layer_names
+from scratchcnn.validation import check_positive_int
+
+
+def _softmax(Z: np.ndarray) -> np.ndarray:
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    E /= E.sum(axis=1, keepdims=True)
+    return E
+
+
+class Sequential(TrainingMixin):
+    """Layers applied in order, trained with ``loss`` and ``optimizer``.
+
+    ``loss`` is a name for ``losses.make_loss`` (``"cross_entropy"``, ``"mse"``) or a loss
+    object; ``optimizer`` a name for ``optimizers.make_optimizer`` or an optimizer object,
+    which updates every layer (layers must not carry optimizers of their own). ``dtype``
+    (float32 or float64) is the dtype of the parameters and of each batch: inputs of shape
+    (N, *sample_shape) in any numeric dtype are cast one batch at a time.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer],
+        loss: str | Any = "cross_entropy",
+        optimizer: str | Any = "adam",
+        dtype: Any = np.float32,
+    ) -> None:
+        if isinstance(layers, Layer) or not isinstance(layers, Iterable):
+            raise TypeError(
+                f"Sequential: layers must be a list of layers, but got {type(layers).__name__}"
+            )
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Sequential: expected at least one layer, but got an empty list")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"Sequential: layer {i} must be a scratchcnn Layer, but got "
+                    f"{type(layer).__name__}"
+                )
+            if layer.optimizer is not None:
+                raise ValueError(
+                    f"Sequential: layer {i} {layer!r} carries its own optimizer; build layers "
+                    "without one and pass the optimizer to Sequential(optimizer=...)"
+                )
+        if len({id(layer) for layer in layers}) != len(layers):
+            raise ValueError(
+                "Sequential: the same layer object appears twice; its parameters would be "
+                "updated twice per step (build a new layer instead)"
+            )
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError as error:
+            raise TypeError(
+                f"Sequential: dtype must be float32 or float64, got {dtype!r}"
+            ) from error
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"Sequential: dtype must be float32 or float64, but got {self.dtype}")
+
+        self.layers: list[Layer] = layers
+        self.loss = _losses.make_loss(loss) if isinstance(loss, str) else loss
+        self.optimizer = (
+            _optimizers.make_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+        )
+        for name, obj, needed in (
+            ("loss", self.loss, ("forward", "backward")),
+            ("optimizer", self.optimizer, ("update",)),
+        ):
+            if not all(callable(getattr(obj, attr, None)) for attr in needed):
+                raise TypeError(
+                    f"Sequential: {name} must be a name or an object with "
+                    f"{' and '.join(needed)}(), but got {obj!r}"
+                )
+        if type(layers[-1]).__name__ == "Softmax" and isinstance(
+            self.loss, _losses.SoftmaxCrossEntropy
+        ):
+            warnings.warn(
+                "Sequential: the last layer is Softmax, but SoftmaxCrossEntropy applies softmax "
+                "itself; remove the Softmax layer (predict_proba returns probabilities)",
+                UserWarning,
+                stacklevel=2,
+            )
+        for layer in layers:
+            layer._adopt_dtype(self.dtype)
+        # Backward stops at the first layer with parameters: nothing before it needs a gradient,
+        # and that layer may skip its own input gradient (a col2im for a convolution).
+        self._first_trainable = next(
+            (i for i, layer in enumerate(layers) if layer.param_names), len(layers)
+        )
+        # Every output but the last is consumed by the next layer before the next forward,
+        # so those layers may reuse their output buffers (the model's output stays fresh).
+        # Likewise every gradient a layer receives comes from the next layer's backward and
+        # is read by nobody else, so it may be overwritten. The model sets these flags only
+        # while it runs its layers (``forward``, ``backward``), so a layer used alone or in
+        # another model afterwards behaves as a layer of its own.
+        last = len(layers) - 1
+        self._layer_flags = [
+            (i != self._first_trainable, i < last, i < last) for i in range(len(layers))
+        ]
+        self._init_training()
+        self.training = True  # like a fresh torch.nn.Module; fit and predict set their own modes
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        return "Sequential(\n" + "\n".join(lines) + "\n)"
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __getitem__(self, i: int) -> Layer:
+        return self.layers[i]
+
+    def train(self, mode: bool = True) -> Sequential:
+        """Training mode for every layer (Dropout drops, BatchNorm uses batch statistics)."""
+        self.training = bool(mode)
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
+    def eval(self) -> Sequential:
+        return self.train(False)
+
+    def params(self) -> dict[str, np.ndarray]:
+        """All parameters keyed ``"<layer index>.<name>"``, e.g. ``"0.W"``."""
+        return {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.params().items()
+        }
+
+    def grads(self) -> dict[str, np.ndarray | None]:
+        """Gradients with the keys of ``params()``."""
+        return {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.grads().items()
+        }
+
+    def buffers(self) -> dict[str, np.ndarray]:
+        return {
+            f"{i}.{k}": v for i, layer in enumerate(self.layers) for k, v in layer.buffers().items()
+        }
+
+    def num_params(self) -> int:
+        return sum(layer.num_params() for layer in self.layers)
+
+    @property
+    def layer_flags(self) -> list[dict[str, bool]]:
+        """The performance flags the model gives each layer while it runs it (see design.md)."""
+        return [
+            {"compute_input_grad": grad, "reuse_output": reuse, "overwrite_dA": overwrite}
+            for grad, reuse, overwrite in self._layer_flags
+        ]
+
+    def _set_flags(self, flags: list[tuple[bool, bool, bool]]) -> list[tuple[bool, bool, bool]]:
+        """Give the layers ``flags``; returns the flags they had."""
+        previous = []
+        for layer, (grad, reuse, overwrite) in zip(self.layers, flags, strict=True):
+            previous.append((layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA))
+            layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA = (
+                grad,
+                reuse,
+                overwrite,
+            )
+        return previous
+
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        """Run every layer in its current mode: (N, *sample_shape) -> (N, *output_shape)."""
+        A = np.asarray(X).astype(self.dtype, copy=False)
+        previous = self._set_flags(self._layer_flags)
+        try:
+            for layer in self.layers:
+                A = layer.forward(A)
+        finally:
+            self._set_flags(previous)
+        return self._detached(A)
+
+    def _detached(self, A: np.ndarray) -> np.ndarray:
+        """A itself, or a copy when it may be (a view of) a layer's reused buffer.
+
+        Layers reuse output buffers inside a model (``reuse_output``); the model's own output
+        must survive the next forward. It normally comes fresh from the last layer; one that
+        passes its input through (Flatten, in-place ReLU, Dropout in eval mode) gets copied.
+        """
+        buffers = [b for layer in self.layers for b in getattr(layer, "_workspace", {}).values()]
+        if A.base is not None or any(np.may_share_memory(A, b) for b in buffers):
+            return A.copy()
+        return A
+
+    __call__ = forward
+
+    def backward(self, dA: np.ndarray) -> np.ndarray | None:
+        """Backpropagate the loss gradient, storing every parameter gradient.
+
+        Stops at the first layer with parameters, which skips its input gradient, so the
+        return value is None for a model with parameters (nothing needs dX to train).
+        """
+        previous = self._set_flags(self._layer_flags)
+        try:
+            for layer in reversed(self.layers[self._first_trainable :]):
+                dA = layer.backward(dA)
+        finally:
+            self._set_flags(previous)
+        return dA if self._first_trainable == 0 else None
+
+    def _clear_caches(self) -> None:
+        for layer in self.layers:
+            layer._cache = None
+
+    def output_shape(
+        self, input_shape: Sequence[int], owner: str = "Sequential"
+    ) -> tuple[int, ...]:
+        """The per-sample output shape for a per-sample input shape (no batch axis)."""
+        return self._trace_shapes(input_shape, owner)[-1]
+
+    def _trace_shapes(self, input_shape: Sequence[int], owner: str) -> list[tuple[int, ...]]:
+        shape = tuple(int(n) for n in input_shape)
+        shapes = []
+        for i, layer in enumerate(self.layers):
+            try:
+                shape = tuple(layer.output_shape(shape))
+            except (ValueError, TypeError) as error:
+                raise type(error)(
+                    f"{owner}: samples of shape {tuple(input_shape)} do not fit layer {i}: {error}"
+                ) from error
+            shapes.append(shape)
+        return shapes
+
+    # -- input checks ------------------------------------------------------------------------
+    def _check_X(self, X: Any, owner: str) -> tuple[np.ndarray, tuple[int, ...]]:
+        """``X`` as an array (not cast: that happens per batch) and the model's output shape."""
+        if not isinstance(X, np.ndarray):
+            X = np.asarray(X)
+        if X.dtype.kind not in "fiub":
+            raise TypeError(f"{owner}: X must be an array of numbers, but got dtype {X.dtype}")
+        if X.ndim < 2:
+            raise ValueError(
+                f"{owner}: X must be a batch of shape (N, *sample_shape), but got shape {X.shape}"
+            )
+        if X.shape[0] == 0:
+            raise ValueError(f"{owner}: X is empty (shape {X.shape})")
+        out_shape = self.output_shape(X.shape[1:], owner)
+        if X.dtype.kind == "f" and not all_finite(X):
+            bad = "NaN" if np.isnan(X).any() else "infinity"
+            raise ValueError(f"{owner}: X contains {bad}; expected finite values")
+        return X, out_shape
+
+    def _check_y(self, y: Any, n: int, out_shape: tuple[int, ...], owner: str) -> np.ndarray:
+        y = y if isinstance(y, np.ndarray) else np.asarray(y)
+        if y.dtype.kind not in "fiub":
+            raise TypeError(f"{owner}: y must be an array of numbers, but got dtype {y.dtype}")
+        if y.ndim == 0 or y.shape[0] != n:
+            raise ValueError(
+                f"{owner}: X and y must have the same length, but got {n} samples and y of "
+                f"shape {y.shape}"
+            )
+        if y.dtype.kind == "f" and not all_finite(y):
+            raise ValueError(f"{owner}: y contains NaN or infinity; expected finite values")
+        if y.ndim == 1 and (
+            y.dtype.kind == "b" or (y.dtype.kind == "f" and np.array_equal(y, np.round(y)))
+        ):
+            y = y.astype(np.int64)  # class labels read as floats (e.g. from a CSV) or bools
+        if y.ndim == 1 and y.dtype.kind in "iub" and len(out_shape) == 1 and out_shape[0] > 1:
+            K = out_shape[0]
+            if y.min() < 0 or y.max() >= K:
+                bad = y[(y < 0) | (y >= K)][0]
+                raise ValueError(
+                    f"{owner}: class labels must be in [0, {K}) for a model with {K} outputs, "
+                    f"but got {bad}"
+                )
+        elif y.shape[1:] != out_shape:
+            raise ValueError(
+                f"{owner}: y must be class labels of shape (N,) or targets of shape "
+                f"(N, {', '.join(map(str, out_shape))}) to match the model's output, but got "
+                f"shape {y.shape}"
+            )
+        return y
+
+    def _batch(self, X: np.ndarray, index: slice | np.ndarray) -> np.ndarray:
+        return X[index].astype(self.dtype, copy=False)
+
+    # -- inference ---------------------------------------------------------------------------
+    def _outputs_to_proba(self, outputs: np.ndarray) -> np.ndarray:
+        if isinstance(self.loss, _losses.SoftmaxCrossEntropy) and outputs.ndim == 2:
+            return _softmax(outputs)
+        return outputs
+
+    def _inference(
+        self, X: np.ndarray, batch_size: int, each: Callable[[slice, np.ndarray], None]
+    ) -> None:
+        """Run eval-mode forward passes under ``no_grad`` batch by batch, giving each output to
+        ``each``."""
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                for lo in range(0, X.shape[0], batch_size):
+                    index = slice(lo, min(lo + batch_size, X.shape[0]))
+                    each(index, self.forward(self._batch(X, index)))
+        finally:
+            self._clear_caches()
+            self.train(was_training)
+
+    def predict_proba(self, X: Any, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities (N, K): the softmax of the outputs for cross-entropy models.
+
+        For other losses the raw outputs. Runs in eval mode, ``batch_size`` samples at a time.
+        """
+        owner = "Sequential.predict_proba"
+        batch_size = check_positive_int(batch_size, "batch_size", owner)
+        X, out_shape = self._check_X(X, owner)
+        result = np.empty((X.shape[0], *out_shape), dtype=self.dtype)
+
+        def store(index: slice, outputs: np.ndarray) -> None:
+            result[index] = self._outputs_to_proba(outputs)
+
+        self._inference(X, batch_size, store)
+        return result
+
+    def predict(self, X: Any, batch_size: int = 256) -> np.ndarray:
+        """Predicted class labels (N,): the argmax of the outputs."""
+        owner = "Sequential.predict"
+        batch_size = check_positive_int(batch_size, "batch_size", owner)
+        X, out_shape = self._check_X(X, owner)
+        if len(out_shape) != 1 or out_shape[0] < 2:
+            raise ValueError(
+                f"{owner}: class labels need outputs of shape (N, K) with K >= 2, but this "
+                f"model's outputs have shape (N, {', '.join(map(str, out_shape))}); use "
+                "predict_proba for the raw outputs"
+            )
+        labels = np.empty(X.shape[0], dtype=np.int64)
+
+        def store(index: slice, outputs: np.ndarray) -> None:
+            labels[index] = outputs.argmax(axis=1)
+
+        self._inference(X, batch_size, store)
+        return labels
+
+    def evaluate(self, X: Any, y: Any, batch_size: int = 256) -> tuple[float, float | None]:
+        """``(mean loss, accuracy)`` over X and y in eval mode (accuracy None if undefined).
+
+        A model whose outputs are NaN or infinite for some samples (weights ruined by a
+        diverging run) gets a loss of NaN or infinity and those samples count as wrong.
+        """
+        owner = "Sequential.evaluate"
+        batch_size = check_positive_int(batch_size, "batch_size", owner)
+        X, out_shape = self._check_X(X, owner)
+        y = self._check_y(y, X.shape[0], out_shape, owner)
+        return self._evaluate_checked(X, y, batch_size)
+
+    def _evaluate_checked(
+        self, X: np.ndarray, y: np.ndarray, batch_size: int
+    ) -> tuple[float, float | None]:
+        totals: dict[str, Any] = {"loss": 0.0, "correct": 0, "nan": False, "infinite": False}
+
+        def accumulate(index: slice, outputs: np.ndarray) -> None:
+            yb = y[index]
+            if not all_finite(outputs):
+                finite = np.isfinite(outputs).reshape(outputs.shape[0], -1).all(axis=1)
+                totals["nan"] = totals["nan"] or bool(np.isnan(outputs).any())
+                totals["infinite"] = True
+                outputs, yb = outputs[finite], yb[finite]  # the others count as wrong
+            if outputs.shape[0]:
+                totals["loss"] += self.loss.forward(outputs, yb) * outputs.shape[0]
+            c = n_correct(outputs, yb)
+            totals["correct"] = (
+                None if c is None or totals["correct"] is None else (totals["correct"] + c)
+            )
+
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._inference(X, batch_size, accumulate)
+        n = X.shape[0]
+        correct = totals["correct"]
+        if totals["nan"]:
+            loss = math.nan
+        elif totals["infinite"]:
+            loss = math.inf
+        else:
+            loss = totals["loss"] / n
+        return loss, None if correct is None else correct / n
+
+    # -- summary -----------------------------------------------------------------------------
+    def summary(self, input_shape: Sequence[int]) -> str:
+        """The Keras-style table for samples of ``input_shape`` (no batch axis), as text.
+
+        Output shapes come from each layer's ``output_shape``; no data runs.
+        """
+        shapes = self._trace_shapes(input_shape, "Sequential.summary")
+        names = layer_names([type(layer).__name__ for layer in self.layers])
+        rows = [
+            (f"{name} ({type(layer).__name__})", format_shape(shape), layer.num_params())
+            for name, layer, shape in zip(names, self.layers, shapes, strict=True)
+        ]
+        trainable = self.num_params()
+        non_trainable = sum(int(b.size) for b in self.buffers().values())
+        return format_summary(rows, trainable, non_trainable)
+
+    def print_summary(self, input_shape: Sequence[int]) -> None:
+        """Print ``summary(input_shape)``."""
+        print(self.summary(input_shape))
+
+    # -- saving ------------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The architecture as JSON-able data: layers, loss, optimizer, dtype, format version."""
+        return {
+            "format": archive.FORMAT_NAME,
+            "format_version": archive.FORMAT_VERSION,
+            "layers": [
+                {"class": type(layer).__name__, "config": layer.get_config()}
+                for layer in self.layers
+            ],
+            "loss": archive.loss_name(self.loss),
+            "optimizer": {
+                "name": archive.optimizer_name(self.optimizer),
+                "config": self.optimizer.get_config(),
+            },
+            "dtype": self.dtype.name,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write weights, buffers, optimizer state and architecture to one ``.npz`` at ``path``.
+
+        The path is used as given. The file is written to a temporary file in the same folder,
+        synced and renamed over ``path``, so a crash never leaves a half-written model there.
+        """
+        archive.atomic_savez(Path(path), archive.model_arrays(self))

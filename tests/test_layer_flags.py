@@ -1,0 +1,61 @@
+"""A model's performance flags belong to the model: its layers work alone and in other models."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratchcnn.initializers import DefaultInitializer
+from scratchcnn.layers import Conv2d, Dense, Flatten, ReLU
+from scratchcnn.model import Sequential
+
+
+def test_a_layer_run_alone_after_a_model_returns_its_own_array(rng: np.random.Generator) -> None:
+    conv = Conv2d(1, 2, 3)
+    model = Sequential([conv, ReLU(), Flatten(), Dense(72, 3)])
+    X1, X2 = rng.standard_normal((2, 4, 1, 8, 8)).astype(np.float32)
+    model.train_step(X1, np.array([0, 1, 2, 0]))
+    first = conv.forward(X1)
+    kept = first.copy()
+    conv.forward(X2)  # inside the model this would write over a reused buffer
+    np.testing.assert_array_equal(first, kept)
+    assert (conv.reuse_output, conv.overwrite_dA, conv.compute_input_grad) == (False, False, True)
+
+
+def test_a_layer_first_in_one_model_trains_inside_another(rng: np.random.Generator) -> None:
+    init = DefaultInitializer(seed=0)
+    dense = Dense(6, 4, initializer=init)
+    Sequential([dense, ReLU(), Dense(4, 2)]).train_step(
+        rng.standard_normal((3, 6)), np.array([0, 1, 0])
+    )  # model A: dense is its first trainable layer and skips its input gradient there
+    twin = Dense(6, 4)
+    twin.W[...], twin.b[...] = dense.W, dense.b
+    head = DefaultInitializer(seed=1)
+    X, y = rng.standard_normal((5, 3)), np.array([0, 1, 1, 0, 1])
+    b = Sequential(
+        [Dense(3, 6, initializer=head), ReLU(), dense, ReLU(), Dense(4, 2)],
+        dtype=np.float64,
+        optimizer="sgd",
+    )
+    head = DefaultInitializer(seed=1)
+    reference = Sequential(
+        [Dense(3, 6, initializer=head), ReLU(), twin, ReLU(), Dense(4, 2)],
+        dtype=np.float64,
+        optimizer="sgd",
+    )
+    reference.layers[-1].W[...], reference.layers[-1].b[...] = b.layers[-1].W, b.layers[-1].b
+    assert b.train_step(X, y) == reference.train_step(X, y)  # model B needs dense's dX
+    for key, value in b.params().items():
+        np.testing.assert_array_equal(value, reference.params()[key], err_msg=key)
+
+
+def test_the_model_keeps_a_layers_own_settings_outside_its_runs(rng: np.random.Generator) -> None:
+    dense = Dense(4, 2)
+    dense.compute_input_grad = False  # set by the user, for the layer alone
+    model = Sequential([Flatten(), Dense(16, 4), ReLU(), dense])
+    model.train_step(rng.standard_normal((2, 1, 4, 4)), np.array([0, 1]))
+    assert dense.compute_input_grad is False
+    assert model.layer_flags[3] == {
+        "compute_input_grad": True,
+        "reuse_output": False,
+        "overwrite_dA": False,
+    }
