@@ -48,7 +48,7 @@ def _assert_close(theirs: np.ndarray, ours: np.ndarray) -> None:
 def test_zoo_models_run_in_onnxruntime(name: str, tmp_path: Path, rng) -> None:
     model = zoo_model(name, np.float32)
     shape = ZOO_CASES[name][1]
-    path = export_onnx(model, tmp_path / "model.onnx", shape)
+    path = model.export_onnx(tmp_path / "model.onnx", shape)  # the Sequential method
     onnx.checker.check_model(str(path), full_check=True)
     X = rng.standard_normal((3, *shape)).astype(np.float32)
     _assert_close(_run(path, X), _reference(model, X))
@@ -83,7 +83,7 @@ def test_the_batch_axis_is_dynamic(tmp_path: Path, rng) -> None:
 
 def test_without_input_shape_the_spatial_axes_stay_symbolic(tmp_path: Path, rng) -> None:
     model = zoo_model("lenet5", np.float32)
-    path = export_onnx(model, tmp_path / "lenet5.onnx")
+    path = model.export_onnx(tmp_path / "lenet5.onnx")
     (given,) = _session(path).get_inputs()
     assert given.shape == ["batch", 1, "height", "width"]
     X = rng.standard_normal((2, 1, 29, 30)).astype(np.float32)  # any size that fits
@@ -122,7 +122,7 @@ def test_the_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 # -- errors ----------------------------------------------------------------------------------
-class Doubler(Layer):
+class OnnxlessDoubler(Layer):
     def forward(self, X: np.ndarray) -> np.ndarray:
         return 2 * X
 
@@ -131,7 +131,10 @@ class Doubler(Layer):
     ("layer", "match"),
     [
         (SimpleConv1d(3), r"layer 1 SimpleConv1d\(filter_size=3\) cannot be exported to ONNX"),
-        (Doubler(), r"layer 1 Doubler\(\) cannot be exported to ONNX; exportable layers: "),
+        (
+            OnnxlessDoubler(),
+            r"layer 1 OnnxlessDoubler\(\) cannot be exported to ONNX; exportable layers: ",
+        ),
     ],
 )
 def test_a_layer_without_an_exporter_is_named(layer: Layer, match: str, tmp_path: Path) -> None:
@@ -156,6 +159,11 @@ def test_input_shape_must_be_a_tuple(tmp_path: Path) -> None:
 def test_opset_out_of_range(opset: int, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=f"export_onnx: opset must be between {MIN_OPSET} and"):
         export_onnx(zoo_model("lenet5", np.float32), tmp_path / "m.onnx", opset=opset)
+
+
+def test_the_method_passes_the_opset(tmp_path: Path) -> None:
+    path = zoo_model("lenet5", np.float32).export_onnx(tmp_path / "m.onnx", opset=MIN_OPSET)
+    assert onnx.load(str(path)).opset_import[0].version == MIN_OPSET
 
 
 def test_opset_must_be_an_int(tmp_path: Path) -> None:

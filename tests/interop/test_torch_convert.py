@@ -191,13 +191,14 @@ def test_to_torch_names_a_layer_torch_lacks() -> None:
         to_torch(model)
 
 
-def test_to_torch_of_a_custom_layer_names_it() -> None:
-    class Doubler(Layer):
-        def forward(self, X: np.ndarray) -> np.ndarray:
-            return 2 * X
+class TorchlessDoubler(Layer):
+    def forward(self, X: np.ndarray) -> np.ndarray:
+        return 2 * X
 
-    with pytest.raises(TypeError, match=r"layer 0 Doubler\(\) has no PyTorch equivalent"):
-        to_torch(Sequential([Doubler()]))
+
+def test_to_torch_of_a_custom_layer_names_it() -> None:
+    with pytest.raises(TypeError, match=r"layer 0 TorchlessDoubler\(\) has no PyTorch equivalent"):
+        to_torch(Sequential([TorchlessDoubler()]))
 
 
 @pytest.mark.parametrize(

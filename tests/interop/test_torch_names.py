@@ -129,13 +129,14 @@ def test_model_must_be_a_sequential() -> None:
         state_dict(Dense(2, 2))
 
 
+class NamelessScale(Layer):
+    param_names = ("W",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.W = np.ones(1)
+
+
 def test_a_custom_layer_with_parameters_has_no_torch_names() -> None:
-    class Scale(Layer):
-        param_names = ("W",)
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.W = np.ones(1)
-
-    with pytest.raises(TypeError, match=r"Scale\(\): no PyTorch state-dict names are known"):
-        state_dict(Sequential([Scale()]))
+    with pytest.raises(TypeError, match=r"NamelessScale\(\): no PyTorch state-dict names are"):
+        state_dict(Sequential([NamelessScale()]))

@@ -10,7 +10,6 @@ OpenVINO releases from 2022 on all read) unless asked otherwise. It computes wha
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import scratchcnn
+from scratchcnn.atomic import atomic_write_bytes
 from scratchcnn.interop.onnx_graph import OnnxGraph
 from scratchcnn.interop.onnx_layers import ONNX_EXPORTERS
 from scratchcnn.interop.optional import require
@@ -107,24 +107,6 @@ def _check_opset(opset: Any, onnx: Any) -> int:
     return int(opset)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, fsync, then rename over ``path``."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"export_onnx: the folder {str(folder)!r} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
-
-
 def build_onnx_model(
     model: Sequential, input_shape: Sequence[int] | None = None, opset: int = DEFAULT_OPSET
 ) -> Any:
@@ -199,7 +181,9 @@ def export_onnx(
     dynamic. Weights are written as float32; the graph computes ``model.eval()``'s forward.
     A layer without an ONNX exporter is a TypeError naming it.
     """
-    proto = build_onnx_model(model, input_shape, opset)
     path = Path(path)
-    _write_atomically(path, proto.SerializeToString())
-    return path
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"export_onnx: the folder {str(folder)!r} does not exist")
+    proto = build_onnx_model(model, input_shape, opset)
+    return atomic_write_bytes(path, proto.SerializeToString())
