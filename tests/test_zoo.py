@@ -270,7 +270,9 @@ def test_bad_activation() -> None:
 def test_get_model() -> None:
     assert get_model("LeNet5").num_params() == 44_426
     assert get_model("mnist1d-cnn").num_params() == 5_210
-    assert set(MODELS) == {"lenet5", "seed_cnn", "alexnet", "vgg16", "mnist1d_cnn"}
+    classic = {"lenet5", "seed_cnn", "alexnet", "vgg16", "mnist1d_cnn"}
+    resnets = {"resnet18", "resnet20", "resnet32", "resnet44", "resnet56", "resnet110"}
+    assert set(MODELS) == classic | resnets
 
 
 def test_get_model_unknown_name() -> None:

@@ -116,13 +116,28 @@ class HeInitializer(_Initializer):
 
     ReLU zeroes half of its inputs, so the variance 2 / fan_in (twice LeCun's) keeps the
     activations' scale through deep ReLU stacks: ``torch.nn.init.kaiming_normal_``'s default.
+    ``mode="fan_out"`` uses 2 / fan_out instead, which keeps the gradients' scale on the way
+    back (``kaiming_normal_(mode="fan_out")``, what torchvision's ResNets use).
     """
 
+    def __init__(self, seed: int | np.random.Generator | None = None, mode: str = "fan_in") -> None:
+        super().__init__(seed)
+        if mode not in ("fan_in", "fan_out"):
+            raise ValueError(
+                f"HeInitializer: mode must be 'fan_in' or 'fan_out', but got {mode!r}"
+            )
+        self.mode = mode
+
     def W(self, *shape: int) -> np.ndarray:
-        """Weights of ``shape`` with std sqrt(2 / fan_in)."""
+        """Weights of ``shape`` with std sqrt(2 / fan_in) (or fan_out, per ``mode``)."""
         checked = _check_shape(shape, "HeInitializer.W")
-        fan_in, _ = compute_fans(checked)
-        return self._normal(checked, math.sqrt(2.0 / fan_in))
+        fan_in, fan_out = compute_fans(checked)
+        fan = fan_in if self.mode == "fan_in" else fan_out
+        return self._normal(checked, math.sqrt(2.0 / fan))
+
+    def extra_repr(self) -> str:
+        parts = [super().extra_repr()] + ([f"mode={self.mode!r}"] if self.mode != "fan_in" else [])
+        return ", ".join(part for part in parts if part)
 
 
 class DefaultInitializer(_Initializer):

@@ -111,6 +111,8 @@ class Optimizer:
     def state_dict(self, layers: Sequence[Layer]) -> dict[str, np.ndarray | float | int]:
         """Copies of the state of ``layers``, keyed ``"<index>.<param>.<slot>"`` ("3.W.m").
 
+        A block's nested parameter names keep their dots: ``"2.body.0.W.m"``.
+
         Arrays are copies; step counts are ints. Hyperparameters are in ``get_config()``.
         """
         out: dict[str, np.ndarray | float | int] = {}
@@ -134,12 +136,13 @@ class Optimizer:
         loaded: dict[int, dict[str, State]] = {}
         for key, value in state.items():
             parts = str(key).split(".")
-            if len(parts) != 3 or not parts[0].isdigit() or int(parts[0]) >= len(layers):
+            if len(parts) < 3 or not parts[0].isdigit() or int(parts[0]) >= len(layers):
                 raise ValueError(
                     f"{owner}: unexpected key {key!r}; expected '<layer index>.<param>.<slot>' "
                     f"with a layer index below {len(layers)}"
                 )
-            index, pname, slot = int(parts[0]), parts[1], parts[2]
+            # nested parameter names (a Residual's "body.0.W") contain dots; slots do not
+            index, pname, slot = int(parts[0]), ".".join(parts[1:-1]), parts[-1]
             layer = layers[index]
             if pname not in layer.param_names or slot not in slots:
                 raise ValueError(

@@ -1,4 +1,4 @@
-"""Ready-made architectures: LeNet-5, the notebooks' CNN, AlexNet, VGG16 and a 1-D CNN.
+"""Ready-made architectures: LeNet-5, the notebooks' CNN, AlexNet, VGG16, a 1-D CNN, ResNets.
 
 Each factory is called as ``factory(input_shape=(C, H, W), num_classes=K, **kwargs)`` and
 returns a ``Sequential``. The first Dense layer's size comes from the convolutional part's
@@ -9,22 +9,27 @@ reproducible; other keyword arguments (``loss``, ``optimizer``, ``dtype``) go to
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from scratchcnn.initializers import DefaultInitializer
+from scratchcnn.initializers import DefaultInitializer, HeInitializer
 from scratchcnn.layers import (
+    BatchNorm2d,
     Conv1d,
     Conv2d,
     Dense,
     Dropout,
     Flatten,
+    GlobalAvgPool2d,
     Layer,
     MaxPool2d,
+    PadChannelsShortcut,
     ReLU,
+    Residual,
     Tanh,
 )
 from scratchcnn.model import Sequential
@@ -266,12 +271,139 @@ def mnist1d_cnn(
     return Sequential(_classifier(features, shape, [], num_classes, init, owner), **model_kwargs)
 
 
+# -- residual networks -----------------------------------------------------------------------
+def _basic_block(c_in: int, c_out: int, stride: int, shortcut: str, he: HeInitializer) -> Residual:
+    """torchvision's BasicBlock without its final ReLU (the next layer of the model).
+
+    3x3 conv (stride) -> BN -> ReLU -> 3x3 conv -> BN, plus the identity when the shape is
+    kept, else option A (``PadChannelsShortcut``) or B (1x1 strided conv -> BN).
+    """
+    body: list[Layer] = [
+        Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False, initializer=he),
+        BatchNorm2d(c_out),
+        ReLU(inplace=True),  # BatchNorm keeps its normalized input, not its output
+        Conv2d(c_out, c_out, 3, padding=1, bias=False, initializer=he),
+        BatchNorm2d(c_out),
+    ]
+    if stride == 1 and c_in == c_out:
+        return Residual(body)
+    if shortcut == "A":
+        return Residual(body, [PadChannelsShortcut(c_in, c_out, stride)])
+    projection = Conv2d(c_in, c_out, 1, stride=stride, bias=False, initializer=he)
+    return Residual(body, [projection, BatchNorm2d(c_out)])
+
+
+def _resnet_stages(
+    width: int, stages: Sequence[tuple[int, int, int]], shortcut: str, he: HeInitializer
+) -> list[Layer]:
+    """``(channels, blocks, first stride)`` per stage: blocks, each followed by ReLU."""
+    layers: list[Layer] = []
+    for channels, blocks, first_stride in stages:
+        for k in range(blocks):
+            stride = first_stride if k == 0 else 1
+            layers += [_basic_block(width, channels, stride, shortcut, he), ReLU(inplace=True)]
+            width = channels
+    return layers
+
+
+def _resnet_head(
+    layers: list[Layer], input_shape: tuple[int, ...], num_classes: int, init: Any, owner: str
+) -> list[Layer]:
+    """Global average pooling and the Dense classifier, after checking the input fits."""
+    width = _shape_after(layers, input_shape, owner)[0]
+    return [*layers, GlobalAvgPool2d(), Dense(width, num_classes, initializer=init)]
+
+
+def resnet18(
+    input_shape: Sequence[int] = (3, 224, 224),
+    num_classes: int = 1000,
+    seed: Seed = None,
+    **model_kwargs: Any,
+) -> Sequential:
+    """ResNet-18 in torchvision's layout: 11,689,512 parameters at (3, 224, 224).
+
+    7x7/2 conv 64 -> BN -> ReLU -> 3x3/2 max pool (padding 1) -> four stages of two
+    BasicBlocks (64, 128, 256, 512 channels; stages 2-4 start with stride 2 and a 1x1
+    conv + BN shortcut) -> global average pool (``AdaptiveAvgPool2d((1, 1))`` + flatten) ->
+    Dense(512, K). Convolutions are He-normal (fan_out), as torchvision initializes them.
+    """
+    owner = "resnet18"
+    shape = _check_input_shape(input_shape, 3, owner)
+    num_classes = check_positive_int(num_classes, "num_classes", owner)
+    rng = None if seed is None else make_rng(seed)
+    he = HeInitializer(seed=rng, mode="fan_out")
+    stem: list[Layer] = [
+        Conv2d(shape[0], 64, 7, stride=2, padding=3, bias=False, initializer=he),
+        BatchNorm2d(64),
+        ReLU(inplace=True),
+        MaxPool2d(3, stride=2, padding=1),
+    ]
+    stages = [(64, 2, 1), (128, 2, 2), (256, 2, 2), (512, 2, 2)]
+    layers = stem + _resnet_stages(64, stages, "B", he)
+    head = _resnet_head(layers, shape, num_classes, DefaultInitializer(seed=rng), owner)
+    return Sequential(head, **model_kwargs)
+
+
+def cifar_resnet(
+    depth: int = 20,
+    input_shape: Sequence[int] = (3, 32, 32),
+    num_classes: int = 10,
+    shortcut: str = "A",
+    seed: Seed = None,
+    **model_kwargs: Any,
+) -> Sequential:
+    """He et al. (2016)'s CIFAR-10 ResNet of ``depth`` = 6n + 2 layers (20, 32, 44, 56, 110).
+
+    3x3 conv 16 -> BN -> ReLU -> three stages of n BasicBlocks (16, 32, 64 channels; stages
+    2 and 3 start with stride 2) -> global average pool -> Dense(64, K). ``shortcut="A"``
+    (the paper's choice) zero-pads the new channels (``PadChannelsShortcut``, no parameters):
+    269,722 parameters for depth 20 at (3, 32, 32); ``"B"`` uses 1x1 conv + BN projections.
+    Any input of at least 1x1 works, e.g. (1, 28, 28): 28 -> 14 -> 7.
+    """
+    owner = "cifar_resnet"
+    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
+        raise TypeError(f"{owner}: depth must be an int, but got {depth!r}")
+    if depth < 8 or (depth - 2) % 6:
+        raise ValueError(
+            f"{owner}: depth must be 6n + 2 for n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), but "
+            f"got depth={depth}"
+        )
+    if shortcut not in ("A", "B"):
+        raise ValueError(f"{owner}: shortcut must be 'A' or 'B', but got {shortcut!r}")
+    shape = _check_input_shape(input_shape, 3, owner)
+    num_classes = check_positive_int(num_classes, "num_classes", owner)
+    rng = None if seed is None else make_rng(seed)
+    he = HeInitializer(seed=rng, mode="fan_out")
+    n = (int(depth) - 2) // 6
+    stem: list[Layer] = [
+        Conv2d(shape[0], 16, 3, padding=1, bias=False, initializer=he),
+        BatchNorm2d(16),
+        ReLU(inplace=True),
+    ]
+    layers = stem + _resnet_stages(16, [(16, n, 1), (32, n, 2), (64, n, 2)], shortcut, he)
+    head = _resnet_head(layers, shape, num_classes, DefaultInitializer(seed=rng), owner)
+    return Sequential(head, **model_kwargs)
+
+
+def resnet20(
+    input_shape: Sequence[int] = (3, 32, 32),
+    num_classes: int = 10,
+    seed: Seed = None,
+    **model_kwargs: Any,
+) -> Sequential:
+    """He et al.'s ResNet-20 for CIFAR-10 with option A shortcuts: ``cifar_resnet(depth=20)``."""
+    return cifar_resnet(20, input_shape, num_classes, seed=seed, **model_kwargs)
+
+
 MODELS: dict[str, Callable[..., Sequential]] = {
     "lenet5": lenet5,
     "seed_cnn": seed_cnn,
     "alexnet": alexnet,
     "vgg16": vgg16,
     "mnist1d_cnn": mnist1d_cnn,
+    "resnet18": resnet18,
+    "resnet20": resnet20,
+    **{f"resnet{d}": functools.partial(cifar_resnet, d) for d in (32, 44, 56, 110)},
 }
 
 

@@ -2,6 +2,7 @@
 
 from scratchcnn.layers.activations import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
+from scratchcnn.layers.concat import Concat
 from scratchcnn.layers.conv import Conv1d, Conv2d, SimpleConv1d
 from scratchcnn.layers.dense import Dense
 from scratchcnn.layers.dropout import Dropout
@@ -14,12 +15,14 @@ from scratchcnn.layers.pooling import (
     MaxPool1d,
     MaxPool2d,
 )
+from scratchcnn.layers.residual import PadChannelsShortcut, Residual
 
 __all__ = [
     "LAYER_REGISTRY",
     "AvgPool1d",
     "AvgPool2d",
     "BatchNorm2d",
+    "Concat",
     "Conv1d",
     "Conv2d",
     "Dense",
@@ -30,7 +33,9 @@ __all__ = [
     "LeakyReLU",
     "MaxPool1d",
     "MaxPool2d",
+    "PadChannelsShortcut",
     "ReLU",
+    "Residual",
     "Sigmoid",
     "SimpleConv1d",
     "Softmax",

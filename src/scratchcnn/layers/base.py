@@ -97,6 +97,15 @@ class Layer:
         """Non-trainable state that is saved with the model (e.g. BatchNorm running stats)."""
         return {name: getattr(self, name) for name in self.buffer_names}
 
+    def _get_array(self, name: str) -> Any:
+        """The parameter or buffer ``name`` (as named in ``params()``/``buffers()``)."""
+        return getattr(self, name)
+
+    def _set_array(self, name: str, value: Any) -> None:
+        """Rebind the parameter or buffer ``name`` (a model being loaded); containers route
+        nested names such as ``"body.0.W"`` to their inner layers."""
+        setattr(self, name, value)
+
     def num_params(self) -> int:
         return int(sum(p.size for p in self.params().values()))
 
@@ -135,6 +144,10 @@ class Layer:
                 "uses up what its forward kept)"
             )
         return self._cache
+
+    def _clear_cache(self) -> None:
+        """Drop what the last forward kept (containers clear their inner layers too)."""
+        self._cache = None
 
     def _adopt_dtype(self, dtype: np.dtype) -> None:
         """Convert parameters and buffers to ``dtype`` when the input's dtype differs."""

@@ -84,7 +84,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
         for kind, names in (("param", layer.param_names), ("buffer", layer.buffer_names)):
             for name in names:
                 key = f"{kind}/{i}/{name}"
-                current = getattr(layer, name)
+                current = layer._get_array(name)
                 if key not in arrays:
                     raise ValueError(f"{where}: {kind} {name} of layer {i} {layer!r} is missing")
                 stored = arrays.pop(key)
@@ -103,7 +103,7 @@ def model_from_arrays(arrays: dict[str, np.ndarray], where: str) -> Sequential:
                         f"{where}: {kind} {name} of layer {i} {layer!r} has dtype "
                         f"{stored.dtype} in the file; expected a floating-point array"
                     )
-                setattr(layer, name, stored)  # np.load gives a fresh, writable array
+                layer._set_array(name, stored)  # np.load gives a fresh, writable array
     optimizer_state = {
         key[len("optimizer/") :]: (value.item() if value.ndim == 0 else value)
         for key, value in arrays.items()

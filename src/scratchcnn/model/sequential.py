@@ -126,7 +126,9 @@ class Sequential(TrainingMixin):
 
     # -- plumbing ----------------------------------------------------------------------------
     def __repr__(self) -> str:
-        lines = [f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers)]
+        lines = [
+            f"  ({i}): " + repr(layer).replace("\n", "\n  ") for i, layer in enumerate(self.layers)
+        ]
         return "Sequential(\n" + "\n".join(lines) + "\n)"
 
     def __len__(self) -> int:
@@ -226,7 +228,7 @@ class Sequential(TrainingMixin):
 
     def _clear_caches(self) -> None:
         for layer in self.layers:
-            layer._cache = None
+            layer._clear_cache()
 
     def output_shape(
         self, input_shape: Sequence[int], owner: str = "Sequential"
@@ -408,10 +410,14 @@ class Sequential(TrainingMixin):
         """
         shapes = self._trace_shapes(input_shape, "Sequential.summary")
         names = layer_names([type(layer).__name__ for layer in self.layers])
-        rows = [
-            (f"{name} ({type(layer).__name__})", format_shape(shape), layer.num_params())
-            for name, layer, shape in zip(names, self.layers, shapes, strict=True)
-        ]
+        rows = []
+        inputs = [tuple(int(n) for n in input_shape), *shapes[:-1]]
+        for name, layer, shape, layer_input in zip(names, self.layers, shapes, inputs, strict=True):
+            label = f"{name} ({type(layer).__name__})"
+            rows.append((label, format_shape(shape), layer.num_params()))
+            # blocks (Residual, Concat) list their inner layers below their own row, indented
+            for inner in getattr(layer, "summary_rows", lambda _: [])(layer_input):
+                rows.append((inner[0], format_shape(inner[1]), inner[2]))
         trainable = self.num_params()
         non_trainable = sum(int(b.size) for b in self.buffers().values())
         return format_summary(rows, trainable, non_trainable)

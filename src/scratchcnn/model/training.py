@@ -398,4 +398,4 @@ class TrainingMixin:
         # in place, so optimizers (which hold state per parameter) see the same arrays
         for layer, saved in zip(self.layers, snapshot, strict=True):
             for name, value in saved.items():
-                getattr(layer, name)[...] = value
+                layer._get_array(name)[...] = value
