@@ -1,4 +1,4 @@
-"""Models the interop tests share: every zoo model at a small input, and one with every option."""
+"""Models the interop tests share: every zoo model at a small input, and some with every option."""
 
 from __future__ import annotations
 
@@ -12,16 +12,20 @@ from scratchcnn.layers import (
     AvgPool1d,
     AvgPool2d,
     BatchNorm2d,
+    Concat,
     Conv1d,
     Conv2d,
     Dense,
     Dropout,
     Flatten,
     GlobalAvgPool2d,
+    Layer,
     LeakyReLU,
     MaxPool1d,
     MaxPool2d,
+    PadChannelsShortcut,
     ReLU,
+    Residual,
     Sigmoid,
     Softmax,
     Tanh,
@@ -36,6 +40,8 @@ ZOO_CASES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
     "mnist1d_cnn": ({"input_shape": (1, 40)}, (1, 40)),
     "alexnet": ({"input_shape": (3, 63, 63), "num_classes": 10}, (3, 63, 63)),
     "vgg16": ({"input_shape": (3, 32, 32), "num_classes": 10}, (3, 32, 32)),
+    "resnet20": ({"input_shape": (3, 16, 16)}, (3, 16, 16)),
+    "resnet18": ({"input_shape": (3, 32, 32), "num_classes": 10}, (3, 32, 32)),
 }
 
 
@@ -51,9 +57,21 @@ def zoo_model(name: str, dtype: Any, dropout: bool = True) -> Sequential:
     return factory(seed=7, dtype=dtype, **kwargs)
 
 
+def _all_layers(layers: list[Layer]) -> list[Layer]:
+    """The layers and, depth first, those inside residual and concatenation blocks."""
+    found = []
+    for layer in layers:
+        found.append(layer)
+        if isinstance(layer, Residual):
+            found += _all_layers([*layer.body, *(layer.shortcut or [])])
+        elif isinstance(layer, Concat):
+            found += _all_layers([inner for branch in layer.branches for inner in branch])
+    return found
+
+
 def _randomize_batchnorm(model: Sequential, rng: np.random.Generator) -> Sequential:
     """Non-trivial gamma, beta and running statistics, so that none of them can be ignored."""
-    for layer in model.layers:
+    for layer in _all_layers(model.layers):
         if isinstance(layer, BatchNorm2d):
             if layer.affine:
                 layer.W[...] = rng.uniform(0.5, 1.5, layer.W.shape)
@@ -106,7 +124,30 @@ def options_model_1d(dtype: Any, rng: np.random.Generator) -> Sequential:
     return Sequential(layers, dtype=dtype)
 
 
+def branching_model(dtype: Any, rng: np.random.Generator) -> Sequential:
+    """Residual blocks (identity, option A and projection shortcuts) and Concat, input (2, 9, 9)."""
+    layers = [
+        Conv2d(2, 4, 3, padding=1),
+        Residual(
+            [
+                Conv2d(4, 4, 3, padding=1, bias=False),
+                BatchNorm2d(4),
+                ReLU(inplace=True),
+                Conv2d(4, 4, 3, padding=1),
+            ]
+        ),
+        ReLU(),
+        Residual([Conv2d(4, 6, 3, stride=2, padding=1), Tanh()], [PadChannelsShortcut(4, 6, 2)]),
+        Concat([[Conv2d(6, 3, 1)], [], [MaxPool2d(3, stride=1, padding=1), Conv2d(6, 2, 1)]]),
+        Residual([Conv2d(11, 5, 3, padding=1)], [Conv2d(11, 5, 1, bias=False), BatchNorm2d(5)]),
+        GlobalAvgPool2d(),
+        Dense(5, 3),
+    ]
+    return _randomize_batchnorm(Sequential(layers, dtype=dtype), rng)
+
+
 OPTION_MODELS: dict[str, tuple[Callable[..., Sequential], tuple[int, ...]]] = {
     "options_2d": (options_model_2d, (3, 11, 11)),
     "options_1d": (options_model_1d, (2, 17)),
+    "branching": (branching_model, (2, 9, 9)),
 }

@@ -95,7 +95,7 @@ def _torch_grads(module: torch.nn.Module, X: np.ndarray, G: np.ndarray) -> tuple
     return {k: p.grad.numpy() for k, p in module.named_parameters()}, Xt.grad.numpy()
 
 
-@pytest.mark.parametrize("name", ["lenet5", "options_2d"])
+@pytest.mark.parametrize("name", ["lenet5", "options_2d", "branching"])
 def test_gradients_match_torch(name: str, rng: np.random.Generator) -> None:
     if name == "lenet5":
         model, shape = zoo_model("lenet5", np.float64), ZOO_CASES["lenet5"][1]

@@ -19,7 +19,7 @@ import numpy as np
 import scratchcnn
 from scratchcnn.atomic import atomic_write_bytes
 from scratchcnn.interop.onnx_graph import OnnxGraph
-from scratchcnn.interop.onnx_layers import ONNX_EXPORTERS
+from scratchcnn.interop.onnx_layers import export_layers
 from scratchcnn.interop.optional import require
 from scratchcnn.layers import (
     AvgPool1d,
@@ -30,7 +30,6 @@ from scratchcnn.layers import (
     Dense,
     Dropout,
     GlobalAvgPool2d,
-    Layer,
     LeakyReLU,
     MaxPool1d,
     MaxPool2d,
@@ -47,27 +46,6 @@ MIN_OPSET = 13  # Softmax over one axis and Slice/Pad with tensor inputs
 _PROTOBUF_LIMIT = 2**31 - 1
 _SPATIAL_NAMES = {1: ["length"], 2: ["height", "width"]}
 _ANY_SHAPE = (ReLU, LeakyReLU, Tanh, Sigmoid, Softmax, Dropout)
-
-
-def export_layers(layers: Sequence[Layer], graph: OnnxGraph, x: str, prefix: str = "") -> str:
-    """Add every layer's nodes after tensor ``x``; returns the last output's name.
-
-    Layer ``i`` is named ``prefix + str(i)``; containers (residual blocks) call this for
-    their branches with their own prefix.
-    """
-    for i, layer in enumerate(layers):
-        name = f"{prefix}{i}"
-        exporter = ONNX_EXPORTERS.get(type(layer))
-        if exporter is None:
-            raise TypeError(
-                f"export_onnx: layer {name} {layer!r} cannot be exported to ONNX; exportable "
-                f"layers: {ONNX_EXPORTERS.names()}"
-            )
-        shape = graph.shapes.get(x)
-        x = exporter(layer, graph, x, name)
-        if shape is not None:
-            graph.shapes[x] = tuple(layer.output_shape(shape))
-    return x
 
 
 def _inferred_input_dims(model: Sequential) -> list[int | str]:

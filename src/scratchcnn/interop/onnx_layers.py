@@ -9,6 +9,8 @@ statistics when it does not track any), as in ``model.eval()``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from scratchcnn.interop.onnx_graph import INT64_MAX, OnnxGraph
@@ -17,22 +19,48 @@ from scratchcnn.layers import (
     AvgPool1d,
     AvgPool2d,
     BatchNorm2d,
+    Concat,
     Conv1d,
     Conv2d,
     Dense,
     Dropout,
     Flatten,
     GlobalAvgPool2d,
+    Layer,
     LeakyReLU,
     MaxPool1d,
     MaxPool2d,
+    PadChannelsShortcut,
     ReLU,
+    Residual,
     Sigmoid,
     Softmax,
     Tanh,
 )
 
 ONNX_EXPORTERS = Registry("ONNX export")
+
+
+def export_layers(layers: Sequence[Layer], graph: OnnxGraph, x: str, prefix: str = "") -> str:
+    """Add every layer's nodes after tensor ``x``; returns the last output's name.
+
+    Layer ``i`` is named ``prefix + str(i)``; containers (residual blocks) call this for
+    their branches with their own prefix.
+    """
+    for i, layer in enumerate(layers):
+        name = f"{prefix}{i}"
+        exporter = ONNX_EXPORTERS.get(type(layer))
+        if exporter is None:
+            raise TypeError(
+                f"export_onnx: layer {name} {layer!r} cannot be exported to ONNX; exportable "
+                f"layers: {ONNX_EXPORTERS.names()}"
+            )
+        shape = graph.shapes.get(x)
+        x = exporter(layer, graph, x, name)
+        if shape is not None:
+            graph.shapes[x] = tuple(layer.output_shape(shape))
+    return x
+
 
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge"}
 
@@ -212,3 +240,40 @@ def _sigmoid(layer: Sigmoid, graph: OnnxGraph, x: str, name: str) -> str:
 @ONNX_EXPORTERS.register(Softmax)
 def _softmax(layer: Softmax, graph: OnnxGraph, x: str, name: str) -> str:
     return graph.node("Softmax", [x], f"{name}.softmax", axis=layer.dim)
+
+
+@ONNX_EXPORTERS.register(Residual)
+def _residual(layer: Residual, graph: OnnxGraph, x: str, name: str) -> str:
+    body = export_layers(layer.body, graph, x, f"{name}.body.")
+    shortcut = (
+        x
+        if layer.shortcut is None
+        else export_layers(layer.shortcut, graph, x, f"{name}.shortcut.")
+    )
+    return graph.node("Add", [body, shortcut], f"{name}.add")
+
+
+@ONNX_EXPORTERS.register(Concat)
+def _concat(layer: Concat, graph: OnnxGraph, x: str, name: str) -> str:
+    outputs = [
+        export_layers(branch, graph, x, f"{name}.branches.{b}.")
+        for b, branch in enumerate(layer.branches)
+    ]
+    return graph.node("Concat", outputs, f"{name}.concat", axis=layer.dim)
+
+
+@ONNX_EXPORTERS.register(PadChannelsShortcut)
+def _pad_channels(layer: PadChannelsShortcut, graph: OnnxGraph, x: str, name: str) -> str:
+    s = layer.stride
+    inputs = [
+        x,
+        graph.ints([0, 0], f"{name}.starts"),
+        graph.ints([INT64_MAX, INT64_MAX], f"{name}.ends"),
+        graph.ints([2, 3], f"{name}.axes"),
+        graph.ints([s, s], f"{name}.steps"),
+    ]
+    subsampled = graph.node("Slice", inputs, f"{name}.subsampled")
+    before = layer.pad_before
+    after = layer.out_channels - layer.in_channels - before
+    pads = graph.ints([0, before, 0, 0, 0, after, 0, 0], f"{name}.pads")
+    return graph.node("Pad", [subsampled, pads], f"{name}.padded", mode="constant")

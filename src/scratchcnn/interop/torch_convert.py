@@ -14,13 +14,13 @@ import numpy as np
 
 from scratchcnn.interop import torch_names as names
 from scratchcnn.interop.optional import require
-from scratchcnn.interop.torch_layers import FROM_TORCH, TO_TORCH, describe
-from scratchcnn.layers import BatchNorm2d, Conv1d, Conv2d, Dense, Layer, ReLU
+from scratchcnn.interop.torch_layers import (
+    FromTorch,
+    ToTorch,
+    register_torch_modules,
+    safe_inplace,
+)
 from scratchcnn.model import Sequential
-
-# layers that keep their input (or nothing), never their output, for backward: an in-place
-# ReLU right after one of them cannot spoil a cache
-_INPLACE_SAFE_BEFORE_RELU = (Conv1d, Conv2d, Dense, BatchNorm2d)
 
 
 def _check_model(model: Any, owner: str) -> Sequential:
@@ -29,17 +29,6 @@ def _check_model(model: Any, owner: str) -> Sequential:
             f"{owner}: expected a scratchcnn Sequential, but got {type(model).__name__}"
         )
     return model
-
-
-def to_layer_module(layer: Layer, nn: Any, owner: str, where: str) -> Any:
-    """The torch module for one layer, without weights; a TypeError for a layer torch lacks."""
-    convert = TO_TORCH.get(type(layer))
-    if convert is None:
-        raise TypeError(
-            f"{owner}: {where} {layer!r} has no PyTorch equivalent; supported layers: "
-            f"{TO_TORCH.names()}"
-        )
-    return convert(layer, nn)
 
 
 def to_torch(model: Sequential) -> Any:
@@ -53,8 +42,7 @@ def to_torch(model: Sequential) -> Any:
     model = _check_model(model, owner)
     torch = require("torch", owner)
     modules = [
-        to_layer_module(layer, torch.nn, owner, f"layer {i}")
-        for i, layer in enumerate(model.layers)
+        ToTorch(torch.nn, owner, f"layer {i}").module(layer) for i, layer in enumerate(model.layers)
     ]
     module = torch.nn.Sequential(*modules).to(getattr(torch, model.dtype.name))
     weights = {key: torch.from_numpy(value) for key, value in names.state_dict(model).items()}
@@ -82,30 +70,6 @@ def _torch_dtype(module: Any, owner: str) -> np.dtype:
     return np.dtype(dtype)
 
 
-def from_layer_module(module: Any, following: list[Any], nn: Any, owner: str, where: str) -> Layer:
-    """Our layer for one torch module (exact torch.nn classes only)."""
-    name = type(module).__name__
-    convert = FROM_TORCH.get(name)
-    if convert is None or type(module) is not getattr(nn, name, None):
-        raise TypeError(
-            f"{owner}: {where} {describe(module)} ({type(module).__module__}.{name}) is not "
-            "supported; "
-            f"supported torch.nn modules: {FROM_TORCH.names()}"
-        )
-    try:
-        return convert(module, following)
-    except (TypeError, ValueError) as error:
-        raise type(error)(f"{owner}: {where}: {error}") from error
-
-
-def _safe_inplace(layers: list[Layer]) -> None:
-    """In-place ReLU only where it cannot overwrite what another layer (or the caller) needs."""
-    for i, layer in enumerate(layers):
-        if isinstance(layer, ReLU) and layer.inplace:
-            if i == 0 or not isinstance(layers[i - 1], _INPLACE_SAFE_BEFORE_RELU):
-                layer.inplace = False
-
-
 def from_torch(module: Any, **model_kwargs: Any) -> Sequential:
     """A scratchcnn Sequential equivalent to a ``torch.nn.Sequential`` of supported modules.
 
@@ -120,11 +84,12 @@ def from_torch(module: Any, **model_kwargs: Any) -> Sequential:
     children = list(module)
     if not children:
         raise ValueError(f"{owner}: the torch.nn.Sequential is empty")
+    register_torch_modules()
     layers = [
-        from_layer_module(child, children[i + 1 :], torch.nn, owner, f"module {i}")
+        FromTorch(torch.nn, owner, f"module {i}", children[i + 1 :]).layer(child)
         for i, child in enumerate(children)
     ]
-    _safe_inplace(layers)
+    safe_inplace(layers)
     dtype = _torch_dtype(module, owner)
     model = Sequential(layers, dtype=dtype, **model_kwargs)
     names.load_state_dict(model, module.state_dict(), strict=True)

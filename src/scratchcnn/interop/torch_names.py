@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from scratchcnn.interop.registry import Registry
-from scratchcnn.layers import BatchNorm2d, Conv1d, Conv2d, Dense, Layer
+from scratchcnn.layers import BatchNorm2d, Concat, Conv1d, Conv2d, Dense, Layer, Residual
 from scratchcnn.model import Sequential
 
 TORCH_NAMES = Registry("PyTorch state-dict names")
@@ -74,6 +74,24 @@ def _batchnorm_names(layer: BatchNorm2d) -> Entries:
             running_var=Entry(layer, "running_var"),
             num_batches_tracked=Entry(layer, None),
         )
+    return entries
+
+
+@TORCH_NAMES.register(Residual)
+def _residual_names(layer: Residual) -> Entries:
+    entries = {}
+    for name, path in (("body", layer.body), ("shortcut", layer.shortcut or [])):
+        for j, inner in enumerate(path):
+            entries.update(layer_entries(inner, f"{name}.{j}."))
+    return entries
+
+
+@TORCH_NAMES.register(Concat)
+def _concat_names(layer: Concat) -> Entries:
+    entries = {}
+    for b, branch in enumerate(layer.branches):
+        for j, inner in enumerate(branch):
+            entries.update(layer_entries(inner, f"branches.{b}.{j}."))
     return entries
 
 
