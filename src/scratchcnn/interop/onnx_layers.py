@@ -114,8 +114,10 @@ def _conv(layer: Conv1d | Conv2d, graph: OnnxGraph, x: str, name: str) -> str:
 @ONNX_EXPORTERS.register(Dense)
 def _dense(layer: Dense, graph: OnnxGraph, x: str, name: str) -> str:
     # Gemm computes x @ B + C with B of shape (in, out): our W as it is
-    weight = graph.weight(layer.W, f"{name}.weight")
-    return graph.node("Gemm", [x, weight, graph.weight(layer.b, f"{name}.bias")], f"{name}.gemm")
+    inputs = [x, graph.weight(layer.W, f"{name}.weight")]
+    if "b" in layer.param_names:  # a Dense without bias has no "b"
+        inputs.append(graph.weight(layer.b, f"{name}.bias"))
+    return graph.node("Gemm", inputs, f"{name}.gemm")
 
 
 def _pool_attributes(layer: MaxPool1d | MaxPool2d | AvgPool1d | AvgPool2d) -> dict:

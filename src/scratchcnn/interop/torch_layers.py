@@ -155,7 +155,7 @@ def _conv_to_torch(layer: Conv1d | Conv2d, to: ToTorch) -> Any:
 
 @TO_TORCH.register(Dense)
 def _dense_to_torch(layer: Dense, to: ToTorch) -> Any:
-    return to.nn.Linear(layer.in_features, layer.out_features)
+    return to.nn.Linear(layer.in_features, layer.out_features, bias="b" in layer.param_names)
 
 
 @TO_TORCH.register(MaxPool1d, MaxPool2d)

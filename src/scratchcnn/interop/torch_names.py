@@ -60,7 +60,10 @@ def _conv_names(layer: Conv1d | Conv2d) -> Entries:
 
 @TORCH_NAMES.register(Dense)
 def _dense_names(layer: Dense) -> Entries:
-    return {"weight": Entry(layer, "W", transposed=True), "bias": Entry(layer, "b")}
+    entries = {"weight": Entry(layer, "W", transposed=True)}
+    if "b" in layer.param_names:  # a Dense without bias has no "b"
+        entries["bias"] = Entry(layer, "b")
+    return entries
 
 
 @TORCH_NAMES.register(BatchNorm2d)
