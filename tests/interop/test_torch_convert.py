@@ -52,7 +52,7 @@ def test_zoo_round_trip_outputs(name: str, mode: str, rng: np.random.Generator) 
     back = from_torch(module)
     assert back.training == (mode == "train") and back.dtype == np.float64
     _assert_close(back.forward(X), ours)
-    assert [type(a) for a in back.layers] == [type(b) for b in model.layers]
+    assert back.get_config()["layers"] == model.get_config()["layers"]  # every option kept
 
 
 @pytest.mark.parametrize("name", list(OPTION_MODELS))
@@ -72,6 +72,7 @@ def test_every_option_round_trips_in_train_then_eval(name: str, rng: np.random.G
     _assert_close(model.forward(X), _torch_out(module, X))
     back = from_torch(module, loss=model.loss)
     _assert_close(back.eval().forward(X), model.forward(X))
+    assert back.get_config()["layers"] == model.get_config()["layers"]
 
 
 def _our_grads(model: Sequential, X: np.ndarray, G: np.ndarray) -> tuple[dict, np.ndarray]:

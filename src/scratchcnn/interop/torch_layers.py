@@ -114,9 +114,22 @@ class FromTorch:
         return safe_inplace(layers)
 
 
-# layers that keep their input (or nothing), never their output, for backward: an in-place
-# ReLU right after one of them cannot spoil a cache
-_INPLACE_SAFE_BEFORE_RELU = (Conv1d, Conv2d, Dense, BatchNorm2d)
+# layers that return a fresh array and keep their input (or nothing), never their output, for
+# backward: an in-place ReLU right after one of them cannot spoil a cache
+_INPLACE_SAFE_BEFORE_RELU = (
+    Conv1d,
+    Conv2d,
+    Dense,
+    BatchNorm2d,
+    MaxPool1d,
+    MaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    GlobalAvgPool2d,
+    Residual,
+    Concat,
+    PadChannelsShortcut,
+)
 
 
 def safe_inplace(layers: list[Layer]) -> list[Layer]:
