@@ -87,3 +87,14 @@ def test_export_without_onnx_says_how_to_install_it(
     monkeypatch.setitem(__import__("sys").modules, "onnx", None)
     assert main(["export", str(run_dir), str(tmp_path / "m.onnx")]) == 2
     assert "pip install onnx" in capsys.readouterr().err
+
+
+def test_export_what_train_wrote(tmp_path: Path, capsys, rng) -> None:
+    run = tmp_path / "digits"
+    assert main(["train", "--epochs", "1", "--limit", "200", "--out", str(run)]) == 0
+    out = tmp_path / "digits.onnx"
+    assert main(["export", str(run), str(out)]) == 0
+    assert "input 'input' (batch, 1, 8, 8)" in capsys.readouterr().out
+    X = rng.random((5, 1, 8, 8)).astype(np.float32)
+    model = load(run / "model.npz")
+    np.testing.assert_allclose(_outputs(out, X), _reference(model, X), rtol=1e-5, atol=1e-5)
