@@ -45,16 +45,10 @@ ZOO_CASES: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {
 }
 
 
-def zoo_model(name: str, dtype: Any, dropout: bool = True) -> Sequential:
-    """A zoo model by case name; ``dropout=False`` drops its Dropout layers (p = 0)."""
+def zoo_model(name: str, dtype: Any) -> Sequential:
+    """A zoo model by case name, seeded."""
     kwargs, _ = ZOO_CASES[name]
-    kwargs = dict(kwargs)
-    factory = zoo.MODELS[name.removesuffix("_tanh")]
-    if not dropout and name in ("alexnet", "vgg16"):
-        kwargs["dropout"] = 0.0
-    if not dropout and name == "seed_cnn":
-        kwargs["dropout"] = False
-    return factory(seed=7, dtype=dtype, **kwargs)
+    return zoo.MODELS[name.removesuffix("_tanh")](seed=7, dtype=dtype, **kwargs)
 
 
 def _all_layers(layers: list[Layer]) -> list[Layer]:

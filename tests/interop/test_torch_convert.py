@@ -17,7 +17,7 @@ from interop_models import OPTION_MODELS, ZOO_CASES, zoo_model  # noqa: E402
 
 from scratchcnn.interop import from_torch, load_state_dict, state_dict, to_torch  # noqa: E402
 from scratchcnn.interop.torch_names import model_entries  # noqa: E402
-from scratchcnn.layers import BatchNorm2d, Layer, ReLU, SimpleConv1d  # noqa: E402
+from scratchcnn.layers import BatchNorm2d, Dropout, Layer, ReLU, SimpleConv1d  # noqa: E402
 from scratchcnn.model import Sequential  # noqa: E402
 
 TOLERANCE = 1e-10
@@ -38,21 +38,35 @@ def _batch(rng: np.random.Generator, shape: tuple[int, ...], n: int = 3) -> np.n
     return rng.standard_normal((n, *shape))
 
 
+def _without_dropout(*models: Sequential | torch.nn.Module) -> None:
+    """p = 0 in every Dropout, ours and torch's: train-mode masks come from two generators."""
+    for model in models:
+        layers = model.layers if isinstance(model, Sequential) else model.modules()
+        for layer in layers:
+            if isinstance(layer, (Dropout, torch.nn.Dropout)):
+                layer.p = 0.0
+
+
 @pytest.mark.parametrize("name", list(ZOO_CASES))
-@pytest.mark.parametrize("mode", ["train", "eval"])
-def test_zoo_round_trip_outputs(name: str, mode: str, rng: np.random.Generator) -> None:
-    # train mode without Dropout: its masks come from two different generators
-    model = zoo_model(name, np.float64, dropout=mode == "eval").train(mode == "train")
+def test_zoo_round_trips_in_eval_and_train_mode(name: str, rng: np.random.Generator) -> None:
+    model = zoo_model(name, np.float64).eval()
     X = _batch(rng, ZOO_CASES[name][1])
     module = to_torch(model)
-    assert module.training == (mode == "train")
+    assert not module.training
     assert all(p.dtype == torch.float64 for p in module.parameters())
+    back = from_torch(module)
+    assert not back.training and back.dtype == np.float64
+    assert back.get_config()["layers"] == model.get_config()["layers"]  # every option kept
     ours = model.forward(X)
     _assert_close(ours, _torch_out(module, X))
-    back = from_torch(module)
-    assert back.training == (mode == "train") and back.dtype == np.float64
     _assert_close(back.forward(X), ours)
-    assert back.get_config()["layers"] == model.get_config()["layers"]  # every option kept
+    # train mode: batch statistics in BatchNorm (the ResNets), Dropout with p = 0
+    _without_dropout(model, module, back)
+    for each in (model, module, back):
+        each.train()
+    ours = model.forward(X)
+    _assert_close(ours, _torch_out(module, X))
+    _assert_close(back.forward(X), ours)
 
 
 @pytest.mark.parametrize("name", list(OPTION_MODELS))
@@ -60,6 +74,7 @@ def test_every_option_round_trips_in_train_then_eval(name: str, rng: np.random.G
     build, shape = OPTION_MODELS[name]
     model = build(np.float64, rng).train()
     module = to_torch(model)
+    assert module.training
     X = _batch(rng, shape, n=4)
     _assert_close(model.forward(X), _torch_out(module, X))  # batch statistics
     # one training forward moved both sides' running statistics the same way

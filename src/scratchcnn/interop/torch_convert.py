@@ -41,10 +41,15 @@ def to_torch(model: Sequential) -> Any:
     owner = "to_torch"
     model = _check_model(model, owner)
     torch = require("torch", owner)
-    modules = [
-        ToTorch(torch.nn, owner, f"layer {i}").module(layer) for i, layer in enumerate(model.layers)
-    ]
-    module = torch.nn.Sequential(*modules).to(getattr(torch, model.dtype.name))
+    # built on the meta device: no random init that load_state_dict would overwrite anyway
+    # (strict=True below fills every parameter and buffer)
+    with torch.device("meta"):
+        modules = [
+            ToTorch(torch.nn, owner, f"layer {i}").module(layer)
+            for i, layer in enumerate(model.layers)
+        ]
+    dtype = getattr(torch, model.dtype.name)
+    module = torch.nn.Sequential(*modules).to_empty(device="cpu").to(dtype)
     weights = {key: torch.from_numpy(value) for key, value in names.state_dict(model).items()}
     module.load_state_dict(weights, strict=True)
     return module.train(model.training)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from scratchcnn.interop.registry import Registry
 from scratchcnn.layers import (
     AvgPool1d,
@@ -237,6 +239,19 @@ def _softmax_to_torch(layer: Softmax, to: ToTorch) -> Any:
 
 
 # -- torch -> our layers ---------------------------------------------------------------------
+class _NoDraw:
+    """An initializer of zeros: from_torch overwrites every weight, so drawing them is waste."""
+
+    def W(self, *shape: int) -> np.ndarray:
+        return np.zeros(shape, dtype=np.float32)
+
+    def B(self, n: int, fan_in: int | None = None) -> np.ndarray:
+        return np.zeros(n, dtype=np.float32)
+
+
+_NO_DRAW = _NoDraw()
+
+
 def _require(condition: bool, module: Any, what: str) -> None:
     if not condition:
         raise UnsupportedOptionError(f"{describe(module)}: {what}")
@@ -256,13 +271,14 @@ def _conv_from_torch(module: Any, came: FromTorch) -> Layer:
         groups=module.groups,
         bias=module.bias is not None,
         padding_mode=module.padding_mode,
+        initializer=_NO_DRAW,
     )
 
 
 @FROM_TORCH.register("Linear")
 def _linear_from_torch(module: Any, came: FromTorch) -> Layer:
     _require(module.bias is not None, module, "bias=False is not supported (Dense has a bias)")
-    return Dense(module.in_features, module.out_features)
+    return Dense(module.in_features, module.out_features, initializer=_NO_DRAW)
 
 
 def _pool_args(module: Any) -> dict[str, Any]:
