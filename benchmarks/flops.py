@@ -5,6 +5,8 @@ A FLOP here is one multiply or one add of a matrix product: a convolution or den
 and the input gradient (the same MACs again) for every layer except the first layer with
 parameters, whose input gradient nobody needs (both libraries skip it). Bias adds,
 activations, pooling and the optimizer are not counted: they are memory-bound, not FLOPs.
+Blocks (Residual, Concat) count each of their paths on the block's input; when a block holds
+the first layers with parameters, each path's first such layer skips its input gradient.
 """
 
 from __future__ import annotations
@@ -29,30 +31,44 @@ def layer_forward_flops(layer: Any, input_shape: tuple[int, ...]) -> tuple[int, 
     elif W.ndim == 2:
         # Dense (in_features, out_features): each output element is a dot product over in.
         macs = math.prod(output_shape) * W.shape[0]
-    else:
-        # SimpleConv1d: a (K,) filter.
+    elif type(layer).__name__ == "SimpleConv1d":
+        # a (K,) filter
         macs = math.prod(output_shape) * W.shape[0]
+    else:
+        # BatchNorm's per-channel scale: memory-bound, like bias adds
+        macs = 0
     return 2 * int(macs), output_shape
 
 
 def count_flops(layers: Sequence[Any], input_shape: tuple[int, ...]) -> dict[str, Any]:
     """Per-image FLOPs of a layer list: forward, training (fwd + bwd) and per layer."""
-    shape = tuple(input_shape)
+    counted = _count(layers, tuple(input_shape), seen_params=False)
+    return {key: counted[key] for key in ("forward", "training", "per_layer")}
+
+
+def _count(layers: Sequence[Any], shape: tuple[int, ...], seen_params: bool) -> dict[str, Any]:
     per_layer = []
     forward = training = 0
-    seen_params = False
     for layer in layers:
-        flops, shape = layer_forward_flops(layer, shape)
-        if flops:
-            # forward + dW, and dX unless this is the first layer with parameters
-            train = flops * (3 if seen_params else 2)
-            seen_params = True
+        paths = getattr(layer, "paths", None)
+        if isinstance(paths, dict):  # a block: every path reads the block's input
+            inner = [_count(path, shape, seen_params) for path in paths.values()]
+            flops = sum(part["forward"] for part in inner)
+            train = sum(part["training"] for part in inner)
+            seen_params = seen_params or any(part["seen_params"] for part in inner)
+            shape = tuple(layer.output_shape(shape))
         else:
-            train = 0
+            flops, shape = layer_forward_flops(layer, shape)
+            # forward + dW, and dX unless this is the first layer with parameters
+            train = flops * (3 if seen_params else 2) if flops else 0
+            seen_params = seen_params or bool(flops)
         per_layer.append({"layer": repr(layer), "forward": flops, "training": train})
         forward += flops
         training += train
-    return {"forward": forward, "training": training, "per_layer": per_layer}
+    return {
+        "forward": forward, "training": training, "per_layer": per_layer,
+        "seen_params": seen_params,
+    }  # fmt: skip
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 5) -> float:

@@ -3,7 +3,7 @@
 Each of our layers maps to the ``torch.nn`` module of the same name and arguments (our
 constructor arguments are PyTorch's), and parameters are copied, so both models start from
 identical weights. Dense stores ``W`` as (in_features, out_features), the transpose of
-``nn.Linear.weight``.
+``nn.Linear.weight``. Blocks (Residual, Concat) become small modules over converted paths.
 """
 
 from __future__ import annotations
@@ -98,6 +98,63 @@ def _batchnorm(layer: Any, config: dict[str, Any]) -> nn.Module:
     return module
 
 
+class Residual(nn.Module):
+    """body(x) + shortcut(x) (the identity when None), added in place as torchvision does.
+
+    Not in place after a final ReLU, whose backward needs its output.
+    """
+
+    def __init__(self, body: nn.Sequential, shortcut: nn.Module | None) -> None:
+        super().__init__()
+        self.body, self.shortcut = body, shortcut
+        self.in_place = not isinstance(body[-1], nn.ReLU)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.body(x)
+        skip = x if self.shortcut is None else self.shortcut(x)
+        if self.in_place:
+            out += skip
+            return out
+        return out + skip
+
+
+class PadChannelsShortcut(nn.Module):
+    """He et al.'s option A: x[:, :, ::s, ::s] with zero channels padded before and after."""
+
+    def __init__(self, before: int, after: int, stride: int) -> None:
+        super().__init__()
+        self.before, self.after, self.stride = before, after, stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = self.stride
+        return nn.functional.pad(x[:, :, ::s, ::s], (0, 0, 0, 0, self.before, self.after))
+
+
+class Concat(nn.Module):
+    def __init__(self, branches: list[nn.Module], dim: int) -> None:
+        super().__init__()
+        self.branches, self.dim = nn.ModuleList(branches), dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([branch(x) for branch in self.branches], dim=self.dim)
+
+
+def _residual(layer: Any, config: dict[str, Any]) -> nn.Module:
+    shortcut = None if layer.shortcut is None else to_torch(layer.shortcut)
+    return Residual(to_torch(layer.body), shortcut)
+
+
+def _pad_channels(layer: Any, config: dict[str, Any]) -> nn.Module:
+    before = layer.pad_before
+    after = layer.out_channels - layer.in_channels - before
+    return PadChannelsShortcut(before, after, layer.stride)
+
+
+def _concat(layer: Any, config: dict[str, Any]) -> nn.Module:
+    branches = [to_torch(branch) if branch else nn.Identity() for branch in layer.branches]
+    return Concat(branches, layer.dim)
+
+
 _CONVERTERS: dict[str, Callable[[Any, dict[str, Any]], nn.Module]] = {
     "Conv1d": lambda layer, config: _conv(layer, config, nn.Conv1d),
     "Conv2d": lambda layer, config: _conv(layer, config, nn.Conv2d),
@@ -114,6 +171,9 @@ _CONVERTERS: dict[str, Callable[[Any, dict[str, Any]], nn.Module]] = {
     "Sigmoid": lambda layer, config: nn.Sigmoid(),
     "Dropout": lambda layer, config: nn.Dropout(_arg(layer, config, "p", 0.5)),
     "BatchNorm2d": _batchnorm,
+    "Residual": _residual,
+    "PadChannelsShortcut": _pad_channels,
+    "Concat": _concat,
 }
 
 

@@ -1,8 +1,10 @@
 """What is benchmarked: the models, their data, and one training step / inference in each library.
 
-Models: ``lenet5``, ``seed_cnn`` and ``mnist1d_cnn`` from ``scratchcnn.zoo``, and ``vgg_block``,
-two VGG stages (3x3 convs with padding 1, 32 and 64 channels) on 32x32x3 input, built here so
-that larger channel counts are covered. Every model trains with Adam (lr 1e-3) on softmax
+Models: ``lenet5``, ``seed_cnn`` and ``mnist1d_cnn`` from ``scratchcnn.zoo``, ``vgg_block``,
+two VGG stages (3x3 convs with padding 1, 32 and 64 channels) on 32x32x3 input, and
+``resblock``, one ResNet BasicBlock (two 3x3 convs, 64 channels, BatchNorm, ReLU, identity skip)
+on 64x32x32 input with a global-average-pool head, both built here so that larger channel
+counts and skip connections are covered. Every model trains with Adam (lr 1e-3) on softmax
 cross-entropy in float32, in both libraries.
 """
 
@@ -15,12 +17,13 @@ from typing import Any
 
 import numpy as np
 
-MODELS = ("lenet5", "seed_cnn", "mnist1d_cnn", "vgg_block")
+MODELS = ("lenet5", "seed_cnn", "mnist1d_cnn", "vgg_block", "resblock")
 INPUT_SHAPES: dict[str, tuple[int, ...]] = {
     "lenet5": (1, 28, 28),
     "seed_cnn": (1, 28, 28),
     "mnist1d_cnn": (1, 40),
     "vgg_block": (3, 32, 32),
+    "resblock": (64, 32, 32),
 }
 NUM_CLASSES = 10
 LR = 1e-3
@@ -45,6 +48,21 @@ def _vgg_block_layers() -> list[Any]:
     ]  # fmt: skip
 
 
+def _resblock_layers() -> list[Any]:
+    from scratchcnn.layers import BatchNorm2d, Conv2d, Dense, GlobalAvgPool2d, ReLU, Residual
+
+    # torchvision's BasicBlock (stride 1, identity skip); its ReLU after the addition is the
+    # model's next layer, in place as in torchvision
+    body = [
+        Conv2d(64, 64, 3, padding=1, bias=False), BatchNorm2d(64), ReLU(inplace=True),
+        Conv2d(64, 64, 3, padding=1, bias=False), BatchNorm2d(64),
+    ]  # fmt: skip
+    return [Residual(body), ReLU(inplace=True), GlobalAvgPool2d(), Dense(64, NUM_CLASSES)]
+
+
+_BUILT_HERE = {"vgg_block": _vgg_block_layers, "resblock": _resblock_layers}
+
+
 def build_model(name: str, seed: int = 0) -> Any:
     """Our ``Sequential`` for ``name`` with Adam(lr=1e-3) and softmax cross-entropy."""
     import scratchcnn
@@ -56,9 +74,9 @@ def build_model(name: str, seed: int = 0) -> Any:
     if name not in INPUT_SHAPES:
         raise ValueError(f"build_model: unknown model {name!r}; choose from {', '.join(MODELS)}")
     recipe = {"loss": SoftmaxCrossEntropy(), "optimizer": Adam(lr=LR)}
-    if name == "vgg_block":
+    if name in _BUILT_HERE:
         scratchcnn.manual_seed(seed)
-        return Sequential(_vgg_block_layers(), **recipe)
+        return Sequential(_BUILT_HERE[name](), **recipe)
     return zoo.get_model(
         name, input_shape=INPUT_SHAPES[name], num_classes=NUM_CLASSES, seed=seed, **recipe
     )
@@ -88,7 +106,8 @@ def load_data(
     """(X_train, y_train, X_test, y_test, source): real data when installed, else random.
 
     The 28x28 models use Fashion-MNIST (no download: random data of the same shape when it is
-    not installed), the 1-D CNN MNIST-1D (generated offline), the VGG block random 32x32x3.
+    not installed), the 1-D CNN MNIST-1D (generated offline), the VGG and residual blocks
+    random data of their input shapes.
     ``real=False`` always gives random data (enough where only shapes matter).
     """
     shape = INPUT_SHAPES[name]

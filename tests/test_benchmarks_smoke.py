@@ -74,6 +74,64 @@ def test_lenet5_flop_count() -> None:
     assert counted["training"] == 2 * (2 * 86_400 + 3 * (153_600 + 30_720 + 10_080 + 840))
 
 
+def test_resblock_workload_matches_its_torch_twin() -> None:
+    torch = pytest.importorskip("torch")
+    workloads, torch_models, flops = _load("workloads"), _load("torch_models"), _load("flops")
+    assert "resblock" in workloads.MODELS and workloads.INPUT_SHAPES["resblock"] == (64, 32, 32)
+    model = workloads.build_model("resblock")
+    assert type(model.layers[0]).__name__ == "Residual" and model.layers[0].shortcut is None
+    X, y, X_test, _, source = workloads.load_data("resblock", 8, 4)
+    assert X.shape == (8, 64, 32, 32) and X.dtype == np.float32 and source == "random"
+    net = torch_models.to_torch(model.layers)
+    ours = workloads.our_logits
+    assert torch_models.max_abs_logit_difference(lambda d: ours(model, d), net, X_test) < 1e-4
+    our_step, _ = workloads.our_train_step(model)
+    torch_step = workloads.torch_train_step(net)
+    for _ in range(2):  # same weights, same batch, BatchNorm in training mode, Adam
+        loss = our_step(X, y)
+        loss_t = torch_step(torch.from_numpy(X), torch.from_numpy(y))
+        assert abs(loss - loss_t) < 1e-4 * max(1.0, abs(loss_t))
+    # two 64->64 3x3 convolutions at 32x32 and Dense(64, 10); the first conv skips its dX
+    macs = 64 * 64 * 9 * 32 * 32
+    counted = flops.count_flops(model.layers, (64, 32, 32))
+    assert counted["forward"] == 2 * (2 * macs + 640)
+    assert counted["training"] == 2 * (2 * macs + 3 * macs + 3 * 640)
+
+
+def test_torch_twins_of_other_blocks(rng: np.random.Generator) -> None:
+    pytest.importorskip("torch")
+    from scratchcnn.layers import (
+        BatchNorm2d,
+        Concat,
+        Conv2d,
+        Dense,
+        GlobalAvgPool2d,
+        PadChannelsShortcut,
+        ReLU,
+        Residual,
+    )
+    from scratchcnn.model import Sequential
+
+    torch_models = _load("torch_models")
+    layers = [
+        Residual(
+            [Conv2d(3, 6, 3, stride=2, padding=1), BatchNorm2d(6)], [PadChannelsShortcut(3, 6)]
+        ),
+        Residual([Conv2d(6, 8, 3, padding=1)], [Conv2d(6, 8, 1), BatchNorm2d(8)]),
+        Concat([[Conv2d(8, 2, 1), ReLU()], []]),
+        GlobalAvgPool2d(), Dense(10, 4),
+    ]  # fmt: skip
+    model = Sequential(layers)
+    X = rng.standard_normal((4, 3, 9, 9), dtype=np.float32)
+    net = torch_models.to_torch(model.layers)
+    model.eval()
+    assert torch_models.max_abs_logit_difference(model.forward, net, X) < 1e-5
+    flops = _load("flops").count_flops(model.layers, (3, 9, 9))
+    # 6x5x5 x 27, 8x5x5 x 54, 8x5x5 x 6, 2x5x5 x 8, 40: first convs (of both paths) skip dX
+    assert flops["forward"] == 2 * (4050 + 10800 + 1200 + 400 + 40)
+    assert flops["training"] == 2 * (2 * 4050 + 3 * (10800 + 1200 + 400 + 40))
+
+
 def _fake_results() -> dict:
     ratio = {"min": 0.9, "median": 1.1, "max": 1.3, "per_round": [0.9, 1.1, 1.3]}
     ips = {"ours": 1000.0, "torch_nchw": 900.0, "torch_channels_last": None, "torch_best": 900.0}

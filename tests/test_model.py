@@ -208,7 +208,8 @@ def test_fit_rejects_bad_validation_data(rng: np.random.Generator) -> None:
 
 def test_fit_rejects_non_callable_progress(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
-    with pytest.raises(TypeError, match=r"progress and callbacks must be Callback objects or callables, got .tqdm."):
+    message = r"progress and callbacks must be Callback objects or callables, got .tqdm."
+    with pytest.raises(TypeError, match=message):
         small_cnn().fit(X, y, progress="tqdm", verbose=0)
 
 

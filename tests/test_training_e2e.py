@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
@@ -18,8 +16,6 @@ from scratchcnn.layers import Conv2d, Dense, Flatten, MaxPool2d, ReLU
 from scratchcnn.model import Sequential
 from scratchcnn.optimizers import SGD, Adam
 from scratchcnn.zoo import lenet5
-
-MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
 
 
 # -- the whole model against PyTorch, float64 -------------------------------------------------
@@ -160,11 +156,11 @@ def test_digits_reach_95_percent() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (MNIST / "t10k-images-idx3-ubyte.gz").exists(), reason="no MNIST files")
-def test_lenet5_on_real_mnist() -> None:
+def test_lenet5_on_real_mnist(shared) -> None:  # type: ignore[no-untyped-def]
     """LeNet-5 on MNIST's test split: train on the first 8,000, >= 97% on the last 2,000."""
-    images = read_idx(MNIST / "t10k-images-idx3-ubyte.gz")
-    labels = read_idx(MNIST / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    mnist = shared("data/mnist/t10k-images-idx3-ubyte.gz").parent
+    images = read_idx(mnist / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(mnist / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
     X = images.reshape(-1, 1, 28, 28)
     X_train, y_train, X_test, y_test = X[:8000], labels[:8000], X[-2000:], labels[-2000:]
     model = lenet5(seed=0, optimizer=Adam(lr=2e-3))

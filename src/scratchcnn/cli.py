@@ -13,8 +13,10 @@ import argparse
 import json
 import math
 import os
+import signal
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -45,6 +47,10 @@ LIGHT_ON_DARK = {"digits", "mnist", "fashion-mnist"}
 
 class CLIError(Exception):
     """A user error: printed as one line on stderr, exit status 2."""
+
+
+class BrokenModelError(Exception):
+    """A model that cannot give meaningful outputs (NaN weights): one line, exit status 1."""
 
 
 # -- names -----------------------------------------------------------------------------------
@@ -161,10 +167,12 @@ def _input_shape(config: dict[str, Any], given: Sequence[int] | None, path: str)
 
 # -- commands --------------------------------------------------------------------------------
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train a model on a dataset and write the run folder."""
+    """Train a model on a dataset (or continue a run with --resume) and write the run folder."""
     from scratchcnn.optimizers import make_optimizer
-    from scratchcnn.plots import confusion_matrix, plot_confusion_matrix, plot_learning_curves
+    from scratchcnn.runs import claim_run_folder, default_run_name, new_run_folder, write_config
 
+    if args.resume is not None:
+        return _resume(args)
     dataset = _dataset_key(args.dataset)
     defaults = _train_defaults(dataset)
     settings = {
@@ -175,6 +183,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     optimizer = make_optimizer(args.optimizer, lr=float(settings["lr"]))
     if not 0.0 <= args.val_split < 1.0:
         raise CLIError(f"--val-split must be in [0, 1), but got {args.val_split}")
+    if args.seed < 0:
+        raise CLIError(f"--seed must be a non-negative integer, but got {args.seed}")
+    # the folder first: a taken or unwritable --out fails before any data is read
+    if args.out:
+        out = claim_run_folder(args.out, overwrite=args.overwrite)
+    else:
+        out = new_run_folder("runs", default_run_name(dataset, model_name))
 
     (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root)
     num_classes = int(max(y_train.max(), y_test.max())) + 1  # before --limit drops any
@@ -183,14 +198,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     input_shape = tuple(int(n) for n in X_train.shape[1:])
     class_names = _class_names(dataset, num_classes)
     model = build_model(model_name, input_shape, num_classes, optimizer, args.seed)
-
-    out = Path(args.out) if args.out else Path("runs") / (
-        f"{dataset}-{model_name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
-    out.mkdir(parents=True, exist_ok=True)
     config = {
         "command": ["scratchcnn", *args.argv],
         "scratchcnn_version": scratchcnn.__version__,
+        "status": "running",
         "dataset": dataset,
         "model": model_name,
         "epochs": int(settings["epochs"]),
@@ -201,6 +212,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "threads": args.threads,
         "val_split": args.val_split,
         "limit": args.limit,
+        "data_root": args.data_root,
         "train_samples": int(X_train.shape[0]),
         "test_samples": int(X_test.shape[0]),
         "input_shape": list(input_shape),
@@ -213,50 +225,243 @@ def cmd_train(args: argparse.Namespace) -> int:
         },
         "parameters": model.num_params(),
     }
+    write_config(out, config)
     print(
         f"Training {model_name} ({model.num_params():,} parameters) on {dataset}: "
         f"{X_train.shape[0]} training, {X_test.shape[0]} test samples of shape {input_shape}"
     )
-    start = time.perf_counter()
-    history = model.fit(
-        X_train,
-        y_train,
-        epochs=config["epochs"],
-        batch_size=config["batch_size"],
-        validation_split=args.val_split,
-        seed=args.seed,
-        verbose=1,
-    )
-    train_seconds = time.perf_counter() - start
-    test_loss, test_accuracy = model.evaluate(X_test, y_test)
-    predicted = model.predict(X_test)
+    print(f"Run folder: {out}/ (checkpoint after every epoch)")
+    return _train_run(model, out, config, (X_train, y_train), (X_test, y_test), seed=args.seed)
 
-    model.save(out / "model.npz")
-    config.update(
-        train_seconds=round(train_seconds, 3),
-        test_loss=test_loss,
-        test_accuracy=test_accuracy,
-        interrupted=history.interrupted,
-    )
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+# Options that --resume takes from the run's config.json instead (--epochs may grow it).
+_FIXED_BY_RUN = (
+    "--model", "--dataset", "--batch-size", "--optimizer", "--lr", "--seed", "--val-split",
+    "--limit", "--out", "--overwrite",
+)
+_RESUME_OPTIONS = ("--resume", "--epochs", "--threads", "--data-root")
+
+
+def _given_options(argv: Sequence[str], parser_options: Sequence[str]) -> set[str]:
+    """The long options present in ``argv``, abbreviations resolved as argparse does."""
+    given = set()
+    for token in argv:
+        if token == "--":
+            break
+        if not token.startswith("--"):
+            continue
+        name = token.split("=", 1)[0]
+        matches = [opt for opt in parser_options if opt == name] or [
+            opt for opt in parser_options if opt.startswith(name)
+        ]
+        if len(matches) == 1:
+            given.add(matches[0])
+    return given
+
+
+def _resume(args: argparse.Namespace) -> int:
+    """``train --resume RUN_DIR [--epochs N]``: continue from the run's last checkpoint."""
+    from scratchcnn.model import load
+    from scratchcnn.runs import read_config, write_config
+
+    out = Path(args.resume)
+    if not out.is_dir():
+        raise CLIError(f"--resume {str(out)!r}: no such run folder")
+    config = read_config(out)
+    given = _given_options(args.argv, (*_FIXED_BY_RUN, *_RESUME_OPTIONS))
+    fixed = sorted(given & set(_FIXED_BY_RUN))
+    if fixed:
+        raise CLIError(
+            f"--resume continues the run with its own settings (config.json); {', '.join(fixed)} "
+            "cannot be given with it (only --epochs, --threads and --data-root)"
+        )
+    checkpoint = out / "checkpoint.npz"
+    if not checkpoint.is_file():
+        raise CLIError(
+            f"--resume {str(out)!r}: no checkpoint.npz there (the run stopped before its first "
+            "epoch ended); start it again instead"
+        )
+    model = load(checkpoint)
+    done = model.epochs_trained
+    epochs = int(args.epochs) if args.epochs is not None else int(config.get("epochs", done))
+    if epochs < done:
+        raise CLIError(
+            f"--resume {str(out)!r}: the run has trained {done} epochs already, more than "
+            f"--epochs {epochs}"
+        )
+    try:
+        dataset = _dataset_key(str(config["dataset"]))
+        limit = config.get("limit")
+    except KeyError as error:
+        raise CLIError(f"{str(out / 'config.json')!r} lacks the setting {error}") from None
+    (X_train, y_train), (X_test, y_test) = _load_data(dataset, args.data_root or config.get(
+        "data_root"))
+    X_train, y_train = _limit(X_train, y_train, limit)
+    X_test, y_test = _limit(X_test, y_test, limit)
+    if list(X_train.shape[1:]) != list(config.get("input_shape", X_train.shape[1:])):
+        raise CLIError(f"{dataset} samples of shape {X_train.shape[1:]} do not fit the run")
+    resumes = [
+        *config.get("resumed", []),
+        {"command": ["scratchcnn", *args.argv], "from_epoch": done},
+    ]
+    config.update(epochs=epochs, status="running", resumed=resumes)
+    for key in ("test_loss", "test_accuracy", "interrupted"):
+        config.pop(key, None)
+    write_config(out, config)
+    print(f"Resuming {out}/ at epoch {done} of {epochs}")
+    return _train_run(model, out, config, (X_train, y_train), (X_test, y_test), seed=None)
+
+
+def _train_run(
+    model: Any,
+    out: Path,
+    config: dict[str, Any],
+    train: tuple[np.ndarray, np.ndarray],
+    test: tuple[np.ndarray, np.ndarray],
+    seed: int | None,
+) -> int:
+    """Train up to ``config["epochs"]`` epochs, save, then evaluate; returns the exit status.
+
+    Saving comes before the test evaluation and cannot be cut by a Ctrl+C, so an interrupt
+    at any point leaves the run's files in place (exit 130, or 143 for SIGTERM).
+    """
+    from scratchcnn.model.interrupts import uninterrupted
+    from scratchcnn.runs import EXIT_STATUS, RUN_FILES, HistoryWriter, write_config, write_json
+
+    (X_train, y_train), (X_test, y_test) = train, test
+    remaining = int(config["epochs"]) - model.epochs_trained
+    start = time.perf_counter()
+    if remaining > 0:
+        with warnings.catch_warnings():  # a divergence gets its own message below
+            warnings.filterwarnings("ignore", "Sequential.fit stopped", RuntimeWarning)
+            history = model.fit(
+                X_train,
+                y_train,
+                epochs=remaining,
+                batch_size=int(config["batch_size"]),
+                validation_split=float(config["val_split"]),
+                seed=seed,
+                verbose=1,
+                checkpoint_path=out / "checkpoint.npz",
+                callbacks=[HistoryWriter(out / "history.json")],
+            )
+    else:
+        history = model.history.copy()
+        history.start_run()
+    train_seconds = time.perf_counter() - start + float(config.get("train_seconds") or 0.0)
+    if history.interrupted:
+        status = "terminated" if history.signal == signal.SIGTERM else "interrupted"
+    else:
+        status = "diverged" if history.diverged else "finished"
+    config.update(train_seconds=round(train_seconds, 3), interrupted=history.interrupted)
+
+    def save_run() -> None:
+        model.save(out / "model.npz")
+        config["status"] = status if status != "finished" else "evaluating"
+        write_config(out, config)
+        write_json(out / "history.json", history.to_dict())
+
+    uninterrupted(save_run)  # a second Ctrl+C waits until the files are complete
+    title = f"{config['model']} on {config['dataset']}"
+    if history.interrupted:
+        _plot_curves(history, out, title)
+        print(f"Stopped: {history.stopped_reason}", file=sys.stderr)
+        print(
+            f"Saved the weights of the last completed step to {out}/model.npz; continue with: "
+            f"scratchcnn train --resume {out}",
+            file=sys.stderr,
+        )
+        return EXIT_STATUS[status]
+    if history.diverged:
+        print(_divergence_message(history, out, config), file=sys.stderr)
+    try:
+        test_loss, test_accuracy, predicted = _test_evaluation(model, X_test, y_test)
+    except KeyboardInterrupt as stop:
+        from scratchcnn.model.interrupts import Terminated
+
+        config["status"] = "trained, test evaluation interrupted"
+        uninterrupted(lambda: write_config(out, config))
+        print(
+            f"Interrupted during the test evaluation; the trained model is saved in "
+            f"{out}/model.npz (evaluate it with: scratchcnn evaluate {out})",
+            file=sys.stderr,
+        )
+        return EXIT_STATUS["terminated" if isinstance(stop, Terminated) else "interrupted"]
+
+    config.update(status=status, test_loss=test_loss, test_accuracy=test_accuracy)
     record = history.to_dict()
     record.update(test_loss=test_loss, test_accuracy=test_accuracy)
-    (out / "history.json").write_text(json.dumps(record, indent=2) + "\n")
-    title = f"{model_name} on {dataset}"
-    plot_learning_curves(history, out / "curves.png", title=title)
-    matrix = confusion_matrix(y_test, predicted, num_classes)
-    plot_confusion_matrix(matrix, out / "confusion.png", class_names, title=title)
 
-    if history.stopped_reason:
+    def save_results() -> None:
+        write_config(out, config)
+        write_json(out / "history.json", record)
+
+    uninterrupted(save_results)
+    _plot_curves(history, out, title)
+    from scratchcnn.plots import confusion_matrix, plot_confusion_matrix
+
+    matrix = confusion_matrix(y_test, predicted, int(config["num_classes"]))
+    plot_confusion_matrix(matrix, out / "confusion.png", config["class_names"], title=title)
+
+    if history.stopped_reason and not history.diverged:
         print(f"Stopped early: {history.stopped_reason}")
     print(f"Test loss {test_loss:.4f}, test accuracy {test_accuracy:.2%} ({train_seconds:.1f}s)")
-    print(f"Wrote {out}/: model.npz, config.json, history.json, curves.png, confusion.png")
-    return 0
+    warning = None if history.diverged else _chance_level_warning(test_accuracy, y_test, config)
+    if warning:
+        print(warning, file=sys.stderr)
+    written = [name for name in RUN_FILES if (out / name).is_file()]
+    print(f"Wrote {out}/: {', '.join(written)}")
+    return EXIT_STATUS[status]
+
+
+def _plot_curves(history: Any, out: Path, title: str) -> None:
+    from scratchcnn.plots import plot_learning_curves
+
+    if history.epochs:
+        plot_learning_curves(history, out / "curves.png", title=title)
+
+
+def _test_evaluation(
+    model: Any, X: np.ndarray, y: np.ndarray
+) -> tuple[float, float, np.ndarray]:
+    """Loss, accuracy and predictions on the test split; a diverged model gives NaN/inf."""
+    loss, accuracy = model.evaluate(X, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        predicted = model.predict(X)
+    return loss, float(accuracy or 0.0), predicted
+
+
+def _divergence_message(history: Any, out: Path, config: dict[str, Any]) -> str:
+    done = history.epochs
+    kept = f"those at the end of epoch {done}" if done else "those it started with"
+    default_lr = _train_defaults(config["dataset"])["lr"]
+    return (
+        f"Training diverged: {history.stopped_reason}\n"
+        f"The last good weights, {kept}, are saved in {out}/model.npz.\n"
+        f"Try a lower learning rate: this run used --lr {config['lr']:g} "
+        f"(the default for {config['dataset']} is {default_lr:g}), e.g. --lr "
+        f"{config['lr'] / 10:g}."
+    )
+
+
+def _chance_level_warning(
+    accuracy: float, y: np.ndarray, config: dict[str, Any]
+) -> str | None:
+    """A warning when the test accuracy is no better than always guessing the commonest class."""
+    chance = float(np.bincount(y).max() / len(y))
+    if accuracy > chance + 0.05:
+        return None
+    return (
+        f"warning: the test accuracy {accuracy:.1%} is at chance level (always answering the "
+        f"most frequent class scores {chance:.1%}): the model learned nothing. Try a lower "
+        f"learning rate (this run used --lr {config['lr']:g}) or more --epochs."
+    )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Loss, accuracy and per-class accuracy of a saved model on a dataset's test split."""
     model, config = _load_run(args.model)
+    _check_weights(model, args.model)
     if args.dataset is None and "dataset" not in config:
         raise CLIError(f"no config.json with the dataset next to {args.model!r}; pass --dataset")
     dataset = _dataset_key(args.dataset or config["dataset"])
@@ -279,6 +484,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             f"{dataset} has labels up to {int(y.max())}, but the model has {num_classes} outputs"
         )
     loss, accuracy = model.evaluate(X, y, batch_size=args.batch_size)
+    if not math.isfinite(loss):
+        raise BrokenModelError(
+            f"the model in {args.model!r} is broken: its outputs are NaN or infinite on "
+            f"{dataset} (the loss is {loss}), so its predictions mean nothing; retrain it with "
+            "a lower learning rate (--lr)"
+        )
     predicted = model.predict(X, batch_size=args.batch_size)
     names = config.get("class_names") or _class_names(dataset, num_classes)
     print(f"{dataset} test split: {len(y)} samples")
@@ -292,6 +503,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             rate = float(np.mean(predicted[mask] == k))
             print(f"  {names[k]:<{width}}  {rate:.4f}  ({int(mask.sum())} samples)")
     return 0
+
+
+def _check_weights(model: Any, path: str) -> None:
+    """BrokenModelError when a parameter or buffer holds NaN or infinity."""
+    for i, layer in enumerate(model.layers):
+        for kind, arrays in (("parameter", layer.params()), ("buffer", layer.buffers())):
+            for name, value in arrays.items():
+                if not np.isfinite(value).all():
+                    bad = "NaN" if np.isnan(value).any() else "infinity"
+                    raise BrokenModelError(
+                        f"the model in {path!r} is broken: {kind} {name} of layer {i} "
+                        f"{layer!r} contains {bad}, so its predictions mean nothing (did its "
+                        "training diverge?); retrain it with a lower learning rate (--lr)"
+                    )
 
 
 def load_image(
@@ -453,7 +678,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="adam (default), adamw, sgd, momentum, rmsprop, adagrad")
     train.add_argument("--lr", type=_positive_float, default=None, help="learning rate")
     train.add_argument("--out", default=None,
-                       help="run folder (default: runs/<dataset>-<model>-<time>)")
+                       help="run folder (default: runs/<dataset>-<model>-<time>); an existing "
+                       "one that holds files is refused")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace the run in an existing --out folder")
+    train.add_argument("--resume", default=None, metavar="RUN_DIR",
+                       help="continue the run in RUN_DIR from its last checkpoint, up to "
+                       "--epochs in total (default: the run's own)")
     train.add_argument("--seed", type=int, default=0, help="weights and shuffling (default 0)")
     train.add_argument("--val-split", type=float, default=0.1,
                        help="fraction of the training set held out for validation (0.1)")
@@ -501,7 +732,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (2 for user errors)."""
+    """Run the command line; returns the exit status (see ``EXIT_STATUS`` in runs.py).
+
+    0 done; 1 training diverged or the model is broken; 2 a user error; 130 interrupted by
+    Ctrl+C; 143 stopped by SIGTERM.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     try:
@@ -513,6 +748,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args.argv = argv
     from scratchcnn.datasets import DownloadError
+    from scratchcnn.model.interrupts import Terminated, sigterm_as_interrupt
 
     try:
         threads = args.threads
@@ -525,8 +761,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             limits: Any = threadpool_limits(limits=threads)
         else:
             limits = nullcontext()
-        with limits:
+        with limits, sigterm_as_interrupt():
             return args.handler(args)
+    except BrokenModelError as error:
+        print(f"scratchcnn {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except (CLIError, ValueError, TypeError, OSError, DownloadError) as error:
         if os.environ.get("SCRATCHCNN_DEBUG"):
             raise
@@ -536,6 +775,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             message = f"{message}: {filename}"
         print(f"scratchcnn {args.command}: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"scratchcnn {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        terminated = isinstance(stop, Terminated)
+        print(f"scratchcnn {args.command}: {'terminated' if terminated else 'interrupted'}",
+              file=sys.stderr)
+        return 143 if terminated else 130

@@ -15,6 +15,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from scratchcnn.atomic import atomic_write
+
+
+def _save(figure: Figure, path: str | Path) -> Path:
+    """Write the figure atomically, in the format its suffix names (PNG without one)."""
+    path = Path(path)
+    image_format = path.suffix.lstrip(".").lower() or "png"
+    return atomic_write(path, lambda f: figure.savefig(f, format=image_format))
+
 
 def _series(history: Any) -> dict[str, list[float]]:
     """Per-epoch lists by name from a History object or a plain mapping."""
@@ -58,9 +67,7 @@ def plot_learning_curves(history: Any, path: str | Path, title: str = "") -> Pat
     if title:
         figure.suptitle(title)
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path)
-    return path
+    return _save(figure, path)
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -107,6 +114,4 @@ def plot_confusion_matrix(
     if title:
         axes.set_title(title)
     figure.tight_layout()
-    path = Path(path)
-    figure.savefig(path)
-    return path
+    return _save(figure, path)

@@ -20,22 +20,24 @@ from scratchcnn.datasets import (
 )
 from scratchcnn.datasets.mnist import MD5, SPLITS, find_idx_file, search_folders
 
-# ../shared beside the repository, as in CI; the official MNIST test split lives there
-MNIST_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 # --- the real files ---------------------------------------------------------------------------
+@pytest.fixture
+def mnist_dir(shared) -> Path:  # type: ignore[no-untyped-def]
+    """The official MNIST test split in ../shared (skipped when absent, failed in CI)."""
+    return shared("data/mnist/t10k-images-idx3-ubyte.gz").parent
 
 
-def test_real_mnist_files_are_the_official_ones() -> None:
+def test_real_mnist_files_are_the_official_ones(mnist_dir: Path) -> None:
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-        assert md5sum(MNIST_DIR / name) == MD5["mnist"][name]
+        assert md5sum(mnist_dir / name) == MD5["mnist"][name]
 
 
-def test_real_mnist_test_split() -> None:
-    X, y = load_idx_split(MNIST_DIR, split="test")
+def test_real_mnist_test_split(mnist_dir: Path) -> None:
+    X, y = load_idx_split(mnist_dir, split="test")
     assert X.shape == (10000, 1, 28, 28)
     assert X.dtype == np.float32
     assert y.dtype == np.int64
@@ -46,8 +48,8 @@ def test_real_mnist_test_split() -> None:
     assert X.mean() == pytest.approx(0.1325, abs=1e-4)
 
 
-def test_real_mnist_raw_pixels() -> None:
-    X, _ = load_idx_split(MNIST_DIR, normalize=False, flatten=True, dtype=np.uint8)
+def test_real_mnist_raw_pixels(mnist_dir: Path) -> None:
+    X, _ = load_idx_split(mnist_dir, normalize=False, flatten=True, dtype=np.uint8)
     assert X.shape == (10000, 784)
     assert X.dtype == np.uint8
     assert int(X[0].sum()) == 18454
@@ -55,9 +57,9 @@ def test_real_mnist_raw_pixels() -> None:
     assert not X.reshape(-1, 28, 28)[:, 0, :].any()
 
 
-def test_real_mnist_train_split_is_absent_there() -> None:
+def test_real_mnist_train_split_is_absent_there(mnist_dir: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"no train-images-idx3-ubyte or .* train split"):
-        load_idx_split(MNIST_DIR, split="train")
+        load_idx_split(mnist_dir, split="train")
 
 
 @pytest.mark.skipif(not FASHION_DIR.is_dir(), reason="Debian's dataset-fashion-mnist is absent")

@@ -250,6 +250,25 @@ def test_blocks_inside_a_sequential_match_pytorch(rng, first, relu_last):
         module.zero_grad(set_to_none=True)
 
 
+def test_inner_flags_are_set_only_while_the_block_runs(rng):
+    block = make_block("identity", relu_last=True)
+    block.overwrite_dA = True
+    flags = block.inner_flags()
+    assert all(f["reuse_output"] for f in flags.values())
+    # the identity still needs dA after the body: the body's last ReLU must not overwrite it
+    assert flags["body.4"]["overwrite_dA"] and not flags["body.5"]["overwrite_dA"]
+    projection = make_block("projection", relu_last=True)
+    projection.overwrite_dA = True
+    assert projection.inner_flags()["body.5"]["overwrite_dA"]
+    assert not projection.inner_flags()["shortcut.1"]["overwrite_dA"]
+    block.forward(rng.standard_normal((2, 3, 4, 4)))
+    assert "output" in block.body[0]._workspace  # the convolution reused its output buffer
+    for layer in block.body:  # used alone afterwards, a layer behaves as its own
+        assert (layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA) == (
+            True, False, False,
+        )  # fmt: skip
+
+
 def test_in_place_first_layer_does_not_change_what_the_shortcut_reads(rng):
     """ReLU(inplace=True) opening the body gets a read-only view and computes a new array."""
     block = Residual([ReLU(inplace=True), Conv2d(3, 3, 3, padding=1)])
@@ -269,16 +288,17 @@ def test_output_survives_the_next_forward_when_reused(rng):
     # inside the model a block writes into its reused buffer
     inner = Sequential([Residual([Conv2d(2, 2, 3, padding=1)]), ReLU()])
     inner.forward(X)
-    assert inner.layers[0].reuse_output and inner.layers[0]._workspace
+    assert inner.layer_flags[0]["reuse_output"] and inner.layers[0]._workspace
 
 
 def test_compute_input_grad_false_still_gives_parameter_gradients(rng):
     block = make_block("projection")
     module = twin(block, rng)
     block.compute_input_grad = False
-    assert block.body[0].compute_input_grad is False
-    assert block.shortcut[0].compute_input_grad is False
-    assert block.body[1].compute_input_grad is True
+    flags = block.inner_flags()
+    assert not flags["body.0"]["compute_input_grad"]
+    assert not flags["shortcut.0"]["compute_input_grad"]
+    assert flags["body.1"]["compute_input_grad"]
     X = rng.standard_normal((3, 3, 6, 6))
     A = block.forward(X)
     assert block.backward(rng.standard_normal(A.shape)) is None
@@ -356,6 +376,17 @@ def test_train_eval_and_dtype_reach_inner_layers(rng):
     assert all(p.dtype == np.float32 for p in block.params().values())
     block.forward(rng.standard_normal((2, 3, 6, 6)))
     assert all(p.dtype == np.float64 for p in block.params().values())
+
+
+def test_trainable_reaches_every_inner_layer():
+    block = make_block("projection")
+    block.trainable = False  # freezing (optimizers skip frozen layers) acts on the inner layers
+    assert not block.trainable
+    assert all(getattr(layer, "trainable", True) is False for layer in block.shortcut)
+    block.body[0].trainable = True
+    assert block.trainable  # not every inner layer is frozen
+    with pytest.raises(TypeError, match=r"Residual\(.*\): trainable must be True or False"):
+        block.trainable = "no"
 
 
 def test_optimizer_state_keys_round_trip(rng):
@@ -444,6 +475,12 @@ def test_construction_errors():
         Concat([[ReLU()]], dim=0)
     with pytest.raises(ValueError, match=r"Concat: expected at least one branch"):
         Concat([])
+
+
+def test_a_layer_inside_a_block_cannot_also_be_in_the_model():
+    conv = Conv2d(2, 2, 3, padding=1)
+    with pytest.raises(ValueError, match=r"Sequential: the same layer object appears twice"):
+        Sequential([conv, Residual([conv])])
 
 
 def test_backward_errors(rng):

@@ -15,11 +15,13 @@ the block's input gradient, each path stops at its first layer with parameters.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
 from scratchcnn.grad_mode import is_grad_enabled
+from scratchcnn.kernels.layout import from_batch_last, to_batch_last
 from scratchcnn.layers.base import LAYER_REGISTRY, Layer
 
 Path = list[Layer]
@@ -103,8 +105,8 @@ class _Branching(Layer):
 
     Subclasses call ``_init_paths`` with ``(name, layers)`` pairs, implement ``forward``,
     ``backward`` and ``output_shape`` with ``_run_path`` / ``_backprop_path`` /
-    ``_path_shape``, and set the last layer of each path's ``overwrite_dA`` in
-    ``_last_overwrites``.
+    ``_path_shape`` inside ``with self._flags_set():``, and say in ``_last_overwrites``
+    whether the last layer of each path may overwrite its dA.
     """
 
     def _init_paths(self, paths: list[tuple[str, Path]]) -> None:
@@ -120,62 +122,74 @@ class _Branching(Layer):
                     )
                 seen[id(layer)] = where
         self._paths = dict(paths)
-        for path in self._paths.values():
-            for layer in path:
-                # inner outputs are consumed inside the block before its next forward
-                layer.reuse_output = True
-            for layer in path[:-1]:
-                # inside a path each gradient comes from the next layer and nobody else reads it
-                layer.overwrite_dA = True
         self._workspace: dict[str, np.ndarray] = {}
-        self._configure()
 
-    # -- flags a model sets ------------------------------------------------------------------
-    @property
-    def compute_input_grad(self) -> bool:
-        return self.__dict__.get("_compute_input_grad", True)
-
-    @compute_input_grad.setter
-    def compute_input_grad(self, value: bool) -> None:
-        self._compute_input_grad = bool(value)
-        self._configure()
-
-    @property
-    def overwrite_dA(self) -> bool:
-        return self.__dict__.get("_overwrite_dA", False)
-
-    @overwrite_dA.setter
-    def overwrite_dA(self, value: bool) -> None:
-        self._overwrite_dA = bool(value)
-        self._configure()
-
-    def _configure(self) -> None:
-        """Pass the block's flags on to its paths (before ``_init_paths``: nothing to do)."""
-        if "_paths" not in self.__dict__:
-            return
-        self._starts = {}
-        for name, path in self._paths.items():
-            # without an input gradient, a path's backward stops at its first trainable layer
-            start = 0 if self.compute_input_grad else _first_trainable(path)
-            for i, layer in enumerate(path):
-                layer.compute_input_grad = i != start or self.compute_input_grad
-            self._starts[name] = start
-        for name, overwrite in self._last_overwrites().items():
-            if self._paths[name]:
-                self._paths[name][-1].overwrite_dA = overwrite
-
+    # -- the flags of the inner layers -------------------------------------------------------
     def _last_overwrites(self) -> dict[str, bool]:
+        """May the last layer of each path write over the dA it receives? (by path name)"""
         raise NotImplementedError
 
+    def inner_flags(self) -> dict[str, dict[str, bool]]:
+        """The flags the block gives each inner layer (``"body.0"``: {...}) while it runs it.
+
+        Inner outputs are consumed inside the block before its next forward (``reuse_output``);
+        inside a path each gradient comes from the next layer and nobody else reads it
+        (``overwrite_dA``), the last layer's is the block's choice (``_last_overwrites``);
+        without the block's input gradient, each path's first trainable layer skips its own.
+        """
+        flags = {}
+        last = self._last_overwrites()
+        for name, path in self._paths.items():
+            start = self._start(path)
+            for i in range(len(path)):
+                flags[f"{name}.{i}"] = {
+                    "compute_input_grad": self.compute_input_grad or i != start,
+                    "reuse_output": True,
+                    "overwrite_dA": i < len(path) - 1 or last[name],
+                }
+        return flags
+
+    def _start(self, path: Path) -> int:
+        """Where a path's backward starts: 0, or its first trainable layer without dX."""
+        return 0 if self.compute_input_grad else _first_trainable(path)
+
+    @contextmanager
+    def _flags_set(self) -> Iterator[None]:
+        """Give the inner layers their flags while the block runs them, as a model does."""
+        layers = dict(self.named_layers())
+        previous = {
+            key: (layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA)
+            for key, layer in layers.items()
+        }
+        try:
+            for key, flags in self.inner_flags().items():
+                for flag, value in flags.items():
+                    setattr(layers[key], flag, value)
+            yield
+        finally:
+            for key, (grad, reuse, overwrite) in previous.items():
+                layer = layers[key]
+                layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA = (
+                    grad,
+                    reuse,
+                    overwrite,
+                )
+
     # -- running the paths -------------------------------------------------------------------
-    def _shared_input(self, X: np.ndarray) -> np.ndarray:
-        """X as a read-only view: an in-place layer (ReLU(inplace=True)) at the start of a path
-        then computes a new array instead of writing over what the other paths read."""
-        if not X.flags.writeable:
-            return X
+    def _shared_input(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(X, view)``: X in the batch-last layout, and a read-only view for the paths.
+
+        Batch-last once here (free when X came from a layer; a copy the first convolution
+        would make anyway for data in PyTorch's layout) keeps the join of the paths from mixing
+        memory orders, which makes an addition several times slower. Through the read-only
+        view an in-place layer (ReLU(inplace=True)) at the start of a path computes a new array
+        instead of writing over what the other paths read.
+        """
+        if X.ndim >= 2:
+            X = from_batch_last(to_batch_last(X))
         view = X.view()
         view.flags.writeable = False
-        return view
+        return X, view
 
     def _run_path(self, name: str, X: np.ndarray) -> np.ndarray:
         A = X
@@ -191,7 +205,7 @@ class _Branching(Layer):
     def _backprop_path(self, name: str, dA: np.ndarray) -> np.ndarray | None:
         """dA through the path in reverse; None when the block's input gradient is not needed."""
         path = self._paths[name]
-        for layer in reversed(path[self._starts[name] :]):
+        for layer in reversed(path[self._start(path) :]):
             dA = layer.backward(dA)
         return dA if self.compute_input_grad else None
 
@@ -225,6 +239,11 @@ class _Branching(Layer):
         return buffer
 
     # -- the layer contract ------------------------------------------------------------------
+    @property
+    def paths(self) -> dict[str, list[Layer]]:
+        """The block's paths by name (``{"body": [...], "shortcut": [...]}``), in order."""
+        return {name: list(path) for name, path in self._paths.items()}
+
     def named_layers(self) -> Iterator[tuple[str, Layer]]:
         """``("body.0", layer)`` pairs: every direct inner layer with its key prefix."""
         for name, path in self._paths.items():
@@ -268,6 +287,18 @@ class _Branching(Layer):
     def _set_array(self, name: str, value: Any) -> None:
         layer, inner_name = self._inner(name)
         layer._set_array(inner_name, value)
+
+    @property
+    def trainable(self) -> bool:
+        """False when every inner layer is frozen; setting it freezes or thaws them all."""
+        return any(getattr(layer, "trainable", True) for _, layer in self.named_layers())
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{self._label()}: trainable must be True or False, but got {value!r}")
+        for _, layer in self.named_layers():
+            layer.trainable = bool(value)
 
     def train(self, mode: bool = True) -> Layer:
         super().train(mode)

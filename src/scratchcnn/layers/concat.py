@@ -87,10 +87,11 @@ class Concat(_Branching):
                 f"{owner}: expected batched input (N, *S) of at least 2D, but got input of "
                 f"shape {tuple(X.shape)}"
             )
-        shared = self._shared_input(X)
-        outputs = [
-            self._run_path(name, shared) if path else X for name, path in self._paths.items()
-        ]
+        X, shared = self._shared_input(X)
+        with self._flags_set():
+            outputs = [
+                self._run_path(name, shared) if path else X for name, path in self._paths.items()
+            ]
         shape = self._joined_shape([tuple(A.shape) for A in outputs], batched=True)
         axis = self._axis(len(shape))
         out = self._output_buffer(np.empty_like(outputs[0], shape=shape))
@@ -106,9 +107,11 @@ class Concat(_Branching):
         check_grad_shape(dA, shape, owner)
         bounds = np.cumsum([0, *sizes])
         grads = []
-        for (name, path), lo, hi in zip(self._paths.items(), bounds[:-1], bounds[1:], strict=True):
-            part = dA[(slice(None),) * axis + (slice(int(lo), int(hi)),)]
-            grads.append(self._backprop_path(name, part) if path else part)
+        with self._flags_set():
+            pairs = zip(self._paths.items(), bounds[:-1], bounds[1:], strict=True)
+            for (name, path), lo, hi in pairs:
+                part = dA[(slice(None),) * axis + (slice(int(lo), int(hi)),)]
+                grads.append(self._backprop_path(name, part) if path else part)
         self._apply_optimizer()
         if not self.compute_input_grad:
             return None

@@ -96,9 +96,10 @@ class Residual(_Branching):
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         X = as_float_array(X, self._label())
-        shared = self._shared_input(X)
-        S = self._run_path("shortcut", shared) if self.shortcut is not None else X
-        B = self._run_path("body", shared)
+        X, shared = self._shared_input(X)
+        with self._flags_set():
+            S = self._run_path("shortcut", shared) if self.shortcut is not None else X
+            B = self._run_path("body", shared)
         if B.shape != S.shape:
             self._check_shapes(tuple(B.shape), tuple(S.shape), tuple(X.shape))
         out = np.add(B, S, out=self._output_buffer(B))
@@ -110,13 +111,14 @@ class Residual(_Branching):
         owner = self._label()
         dA = as_float_array(dA, owner, "dA").astype(dtype, copy=False)
         check_grad_shape(dA, out_shape, owner)
-        if self.shortcut is not None:
-            dS = self._backprop_path("shortcut", dA)
-            if dS is not None and np.may_share_memory(dS, dA):
-                dS = dS.copy()  # a pass-through shortcut: the body may overwrite dA next
-        else:
-            dS = dA if self.compute_input_grad else None
-        dB = self._backprop_path("body", dA)
+        with self._flags_set():
+            if self.shortcut is not None:
+                dS = self._backprop_path("shortcut", dA)
+                if dS is not None and np.may_share_memory(dS, dA):
+                    dS = dS.copy()  # a pass-through shortcut: the body may overwrite dA next
+            else:
+                dS = dA if self.compute_input_grad else None
+            dB = self._backprop_path("body", dA)
         self._apply_optimizer()
         if dB is None or dS is None:
             return None

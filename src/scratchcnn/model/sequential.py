@@ -32,6 +32,13 @@ def _softmax(Z: np.ndarray) -> np.ndarray:
     return E
 
 
+def _with_inner_layers(layer: Layer) -> list[Layer]:
+    """``layer`` and, for a block (Residual, Concat), every layer inside it."""
+    inner = getattr(layer, "named_layers", None)
+    nested = [] if inner is None else [x for _, sub in inner() for x in _with_inner_layers(sub)]
+    return [layer, *nested]
+
+
 class Sequential(TrainingMixin):
     """Layers applied in order, trained with ``loss`` and ``optimizer``.
 
@@ -67,7 +74,8 @@ class Sequential(TrainingMixin):
                     f"Sequential: layer {i} {layer!r} carries its own optimizer; build layers "
                     "without one and pass the optimizer to Sequential(optimizer=...)"
                 )
-        if len({id(layer) for layer in layers}) != len(layers):
+        every = [inner for layer in layers for inner in _with_inner_layers(layer)]
+        if len({id(layer) for layer in every}) != len(every):
             raise ValueError(
                 "Sequential: the same layer object appears twice; its parameters would be "
                 "updated twice per step (build a new layer instead)"

@@ -54,6 +54,23 @@ def n_correct(outputs: np.ndarray, labels: np.ndarray) -> int | None:
     return None
 
 
+class EpochStart:
+    """The weights, buffers and optimizer state of a model at the start of an epoch."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.weights = model._snapshot()
+        optimizer = model.optimizer
+        self.optimizer_state = (
+            optimizer.state_dict(model.layers) if hasattr(optimizer, "state_dict") else None
+        )
+
+    def restore(self) -> None:
+        self.model._restore(self.weights)
+        if self.optimizer_state is not None:
+            self.model.optimizer.load_state_dict(self.model.layers, self.optimizer_state)
+
+
 class TrainingMixin:
     """``fit`` and ``train_step`` for a container of layers (see the module docstring)."""
 
@@ -263,7 +280,7 @@ class TrainingMixin:
     ) -> dict[str, Any]:
         """One pass over X in ``order`` (None: as stored); returns the epoch's event dict."""
         start = time.perf_counter()
-        snapshot = self._snapshot()  # restored if an update makes the weights non-finite
+        snapshot = EpochStart(self)  # restored if the weights go bad (NaN, infinity)
         n = X.shape[0]
         steps = math.ceil(n / batch_size)
         total_loss, correct, seen = 0.0, 0, 0
@@ -326,7 +343,7 @@ class TrainingMixin:
         Xb: np.ndarray,
         yb: np.ndarray,
         guard: InterruptGuard,
-        snapshot: list[dict[str, np.ndarray]] | None,
+        snapshot: EpochStart | None,
     ) -> tuple[float, int | None]:
         """One step: forward, loss, backward, then all updates (or none, on NaN/infinity).
 
@@ -341,13 +358,21 @@ class TrainingMixin:
         Xb: np.ndarray,
         yb: np.ndarray,
         guard: InterruptGuard,
-        snapshot: list[dict[str, np.ndarray]] | None,
+        snapshot: EpochStart | None,
     ) -> tuple[float, int | None]:
         logits = self.forward(Xb)
         if not all_finite(logits):
+            if snapshot is None:
+                raise NonFiniteError(
+                    "the model's outputs became NaN or infinite; this step's update was not "
+                    "applied (the weights are those of the last completed step). Try a smaller "
+                    "learning rate."
+                )
+            # weights that give NaN or infinity on real data are not worth keeping
+            snapshot.restore()
             raise NonFiniteError(
-                "the model's outputs became NaN or infinite; this step's update was not applied "
-                "(the weights are those of the last completed step). Try a smaller learning rate."
+                "the model's outputs became NaN or infinite; the weights and optimizer state "
+                "of the start of this epoch were restored. Try a smaller learning rate."
             )
         loss = self.loss.forward(logits, yb)
         if not math.isfinite(loss):
@@ -380,11 +405,11 @@ class TrainingMixin:
                         f"an update made the parameters of layer {i} {layer!r} NaN or infinite. "
                         "Try a smaller learning rate."
                     )
-                self._restore(snapshot)
+                snapshot.restore()
                 raise NonFiniteError(
                     f"an update made the parameters of layer {i} {layer!r} NaN or infinite; the "
-                    "weights of the start of this epoch were restored (the optimizer state was "
-                    "not). Try a smaller learning rate."
+                    "weights and optimizer state of the start of this epoch were restored. Try "
+                    "a smaller learning rate."
                 )
         return loss, batch_correct
 
