@@ -1,7 +1,8 @@
 """``to_torch`` and ``from_torch``: a Sequential to a ``torch.nn.Sequential`` and back.
 
 Layer ``i`` becomes module ``i`` (GlobalAvgPool2d becomes one nested
-``Sequential(AdaptiveAvgPool2d(1), Flatten())``), so state-dict names line up; weights
+``Sequential(AdaptiveAvgPool2d(1), Flatten())``; Residual, Concat and PadChannelsShortcut
+become the modules of torch_modules.py), so state-dict names line up; weights
 travel through ``state_dict`` / ``load_state_dict``, which also checks that both sides
 agree on every name and shape. torch is imported only when these functions run.
 """
