@@ -1,5 +1,5 @@
-"""The ``scratchcnn`` command line: train, evaluate, predict, summary (and the lab's explain,
-gradcheck and visualize, in ``scratchcnn/lab/commands.py``).
+"""The ``scratchcnn`` command line: train, evaluate, predict, summary, export (and the lab's
+explain, gradcheck and visualize, in ``scratchcnn/lab/commands.py``).
 
 ``scratchcnn train`` with no options trains a small CNN on scikit-learn's 8x8 digits (no
 download) and writes a run folder: ``model.npz``, ``config.json`` (the command, the resolved
@@ -685,6 +685,24 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a saved model as an ONNX file (checked with onnx.checker, written atomically)."""
+    from scratchcnn.interop import export_onnx
+
+    model, config = _load_run(args.model)
+    shape = _input_shape(config, args.input_shape, args.model)
+    try:
+        path = export_onnx(model, args.output, shape, opset=args.opset)
+    except ImportError as error:
+        raise CLIError(str(error)) from error
+    out_shape = model.output_shape(shape)
+    print(
+        f"wrote {path}: opset {args.opset}, input 'input' (batch, {', '.join(map(str, shape))}), "
+        f"output 'output' (batch, {', '.join(map(str, out_shape))}), float32"
+    )
+    return 0
+
+
 def _default_input_shape(factory: Callable[..., Any]) -> tuple[int, ...]:
     import inspect
 
@@ -859,6 +877,18 @@ def build_parser() -> argparse.ArgumentParser:
     summary.add_argument("--num-classes", type=_positive_int, default=None, metavar="K",
                          help="outputs of a named model (default: the model's own, 10 or 1000)")
     summary.set_defaults(handler=cmd_summary, threads=None)
+
+    from scratchcnn.interop.onnx_export import DEFAULT_OPSET
+
+    export = sub.add_parser("export", help="write a saved model as an ONNX file")
+    export.add_argument("model", help="run folder or model.npz")
+    export.add_argument("output", help="the .onnx file to write")
+    export.add_argument("--opset", type=_positive_int, default=DEFAULT_OPSET,
+                        help=f"ONNX opset version (default: {DEFAULT_OPSET})")
+    export.add_argument("--input-shape", type=_positive_int, nargs="+", default=None,
+                        metavar="N",
+                        help="C H W (or C L), when there is no config.json (default: its own)")
+    export.set_defaults(handler=cmd_export, threads=None)
 
     from scratchcnn.lab.commands import add_commands, add_train_options
 

@@ -400,3 +400,13 @@ class Sequential(InferenceMixin, TrainingMixin):
         synced and renamed over ``path``, so a crash never leaves a half-written model there.
         """
         archive.atomic_savez(Path(path), archive.model_arrays(self))
+
+    def export_onnx(
+        self, path: str | os.PathLike[str], input_shape: Sequence[int] | None = None,
+        opset: int | None = None,
+    ) -> Path:
+        """Write the model as an ONNX file; see ``scratchcnn.interop.export_onnx`` (needs onnx)."""
+        from scratchcnn.interop import onnx_export
+
+        opset = onnx_export.DEFAULT_OPSET if opset is None else opset
+        return onnx_export.export_onnx(self, path, input_shape, opset=opset)
