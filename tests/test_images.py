@@ -19,12 +19,11 @@ from scratchcnn.images import (
 )
 
 
-def _mnist_test_images() -> tuple[np.ndarray, np.ndarray]:
+def _mnist_test_images(shared) -> tuple[np.ndarray, np.ndarray]:
     """The official MNIST test split from ../shared (skips without it, fails under CI=true)."""
-    from conftest import shared_path
     from scratchcnn.datasets import load_idx_split
 
-    folder = shared_path("data/mnist/t10k-images-idx3-ubyte.gz").parent
+    folder = shared("data/mnist/t10k-images-idx3-ubyte.gz").parent
     return load_idx_split(folder, "test")
 
 
@@ -195,10 +194,10 @@ def test_fit_framing_fills_the_canvas() -> None:
     assert len(rows) == 4 and rows[0] == 2  # 20:40 -> 4 rows, centred
 
 
-def test_mnist_framing_reproduces_mnist_digits(tmp_path: Path) -> None:
+def test_mnist_framing_reproduces_mnist_digits(tmp_path: Path, shared) -> None:
     # MNIST digits enlarged to fill a 400x400 canvas, drawn black on transparent, come back
     # as the original 28x28 digits; a plain resize does not
-    X, _ = _mnist_test_images()
+    X, _ = _mnist_test_images(shared)
     framed_match, resized_match, offsets = [], [], []
     for index in range(0, 2000, 40):  # 50 digits
         digit = X[index, 0].astype(np.float64)
@@ -214,7 +213,9 @@ def test_mnist_framing_reproduces_mnist_digits(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_lenet5_reads_canvas_filling_digits_with_mnist_framing(tmp_path: Path, capsys) -> None:
+def test_lenet5_reads_canvas_filling_digits_with_mnist_framing(
+    tmp_path: Path, capsys, shared
+) -> None:
     # LeNet-5 trained on 8,000 MNIST test digits, asked through the CLI about 200 others drawn
     # black on a transparent 400x400 canvas that they fill
     import json
@@ -224,7 +225,7 @@ def test_lenet5_reads_canvas_filling_digits_with_mnist_framing(tmp_path: Path, c
     from scratchcnn import zoo
     from scratchcnn.cli import main
 
-    X, y = _mnist_test_images()
+    X, y = _mnist_test_images(shared)
     with threadpool_limits(1):
         model = zoo.get_model("lenet5", input_shape=(1, 28, 28), num_classes=10, seed=0)
         model.fit(X[:8000], y[:8000], epochs=2, batch_size=64, seed=0, verbose=0)

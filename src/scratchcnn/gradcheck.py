@@ -200,13 +200,18 @@ def backward_to_input(model: Any, dA: np.ndarray) -> np.ndarray:
     to the input. It changes ``model``: use it on a copy.
     """
     flags = getattr(model, "_layer_flags", None)
-    if flags is None or not hasattr(model, "_first_trainable"):
+    if flags is None or not hasattr(model, "_set_flags"):
         for layer in reversed(model.layers):
             dA = layer.backward(dA)
         return dA
-    model._layer_flags = [(True, *rest) for _, *rest in flags]
-    model._first_trainable = 0
-    return model.backward(dA)
+    # the model's own flags, but every layer computes its input gradient
+    previous = model._set_flags([(True, *rest) for _, *rest in flags])
+    try:
+        for layer in reversed(model.layers):
+            dA = layer.backward(dA)
+    finally:
+        model._set_flags(previous)
+    return dA
 
 
 def _float64_copy(model: Any) -> Any:

@@ -195,7 +195,16 @@ def cmd_visualize(args: argparse.Namespace) -> int:
     model, config = cli._load_run(args.run)
     input_shape = cli._input_shape(config, args.input_shape, args.run)
     light_on_dark = bool(config.get("preprocessing", {}).get("light_on_dark", False))
-    image = cli.load_image(args.image, input_shape, args.invert, light_on_dark)
+    from scratchcnn.images import ImageError, prepare_image
+    from scratchcnn.predict import framing_for
+
+    try:  # the same preprocessing as `scratchcnn predict --preprocess auto`
+        image = prepare_image(
+            args.image, input_shape, args.invert, light_on_dark,
+            framing_for(config.get("dataset")),
+        )  # fmt: skip
+    except ImageError as error:
+        raise cli.CLIError(str(error)) from error
     out = Path(args.out) if args.out else cli._model_paths(args.run)[0].parent
     out.mkdir(parents=True, exist_ok=True)
     names = config.get("class_names")
