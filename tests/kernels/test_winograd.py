@@ -24,9 +24,17 @@ def _torch_conv(Xp: np.ndarray, W: np.ndarray, b: np.ndarray | None, dY: np.ndar
     return back(Y), back(Xt.grad), Wt.grad.numpy()
 
 
+@pytest.fixture(params=["numpy", pytest.param("numba", marks=pytest.mark.slow)])
+def use_compiled(request: pytest.FixtureRequest) -> bool:
+    """The NumPy twin in the default run; the Numba loops (a minute to compile) with -m slow."""
+    if request.param == "numba":
+        pytest.importorskip("numba")
+    return request.param == "numba"
+
+
 @pytest.fixture
-def use_compiled(kernel_path: str) -> bool:
-    return kernel_path == "numba"
+def winograd_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(winograd, "ENABLED", True)
 
 
 @pytest.mark.parametrize("m", winograd.TILE_SIZES)
@@ -67,6 +75,7 @@ def test_forward_and_backward_equal_torch(use_compiled: bool, m: int, shape, rng
     np.testing.assert_array_equal(dW_only, dW)
 
 
+@pytest.mark.slow
 def test_compiled_transforms_equal_numpy_twin(rng) -> None:
     """Each straight-line Numba loop against the NumPy reference, border tile included."""
     pytest.importorskip("numba")
@@ -109,6 +118,7 @@ def test_float32_error_is_bounded(use_compiled: bool, rng) -> None:
     assert np.all(np.abs(Y - Y64) <= winograd.FLOAT32_TOLERANCE * scale)
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_thread_count(monkeypatch: pytest.MonkeyPatch, rng) -> None:
     """Blocks are planned from the shapes alone and partial dW summed in a fixed order."""
     Xp = rng.standard_normal((8, 10, 10, 150)).astype(np.float32)
@@ -122,9 +132,10 @@ def test_results_do_not_depend_on_thread_count(monkeypatch: pytest.MonkeyPatch, 
         np.testing.assert_array_equal(first, second)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "circular"])
 def test_conv_kernels_pick_winograd_and_match_im2col(
-    padding_mode: str, monkeypatch: pytest.MonkeyPatch, rng
+    padding_mode: str, monkeypatch: pytest.MonkeyPatch, rng, winograd_on
 ) -> None:
     """``conv_forward``/``conv_backward`` route 3x3 layers to Winograd, equal to im2col."""
     pytest.importorskip("numba")
@@ -146,7 +157,11 @@ def test_conv_kernels_pick_winograd_and_match_im2col(
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-11)
 
 
-def test_thin_and_strided_layers_keep_im2col() -> None:
+def test_winograd_is_off_unless_asked_for() -> None:
+    assert not uses_winograd(np.zeros((16, 16, 3, 3)), (1, 1), (1, 1), 1) or winograd.ENABLED
+
+
+def test_thin_and_strided_layers_keep_im2col(winograd_on) -> None:
     W = np.zeros((32, 3, 3, 3))
     assert not uses_winograd(W, (1, 1), (1, 1), 1)  # 3 input channels
     W = np.zeros((16, 16, 3, 3))
