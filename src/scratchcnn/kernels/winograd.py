@@ -35,7 +35,6 @@ Y (C_out, H - 2, W - 2, N); W is (C_out, C_in, 3, 3).
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -351,8 +350,3 @@ def winograd_backward(
         dU += partial
     return dXp, kernel_transform_adjoint(dU, mats).astype(dtype, copy=False)
 
-
-def flops(C_in: int, C_out: int, out_size: tuple[int, int], N: int, m: int = DEFAULT_TILE) -> int:
-    """Multiply-add FLOPs of the pointwise products of one forward (2 per multiply-add)."""
-    tiles = math.ceil(out_size[0] / m) * math.ceil(out_size[1] / m) * N
-    return 2 * (m + 2) ** 2 * C_in * C_out * tiles
