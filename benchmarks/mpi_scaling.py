@@ -5,8 +5,9 @@ One command measures and writes everything (about a minute and a half on an idle
     python benchmarks/mpi_scaling.py
 
 1. Throughput: LeNet-5 on Fashion-MNIST, ``--epochs`` epochs (3) over ``--samples`` images
-   (all 60,000), global batch ``--batch-size``: one process with 2 BLAS threads against ``mpirun -n 2`` with 1 thread
-   per rank. Images/s of training, and wall time from launch to exit (start-up included).
+   (all 60,000), global batch ``--batch-size``: one process with 2 BLAS threads against
+   ``mpirun -n 2`` with 1 thread per rank. Images/s of training, and wall time from launch
+   to exit (start-up included).
 2. ``Allreduce`` time against buffer size between 2 ranks on loopback (shared memory).
 3. Compute time of one training step (forward, backward, update) per node, for lenet5,
    seed_cnn and resnet20 at a per-node batch of ``--node-batch`` (one process, 2 threads).

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from scratchcnn.kernels import winograd
 from scratchcnn.kernels.conv import WinogradSaved, conv_backward, conv_forward, uses_winograd
-from scratchcnn.kernels.winograd_codegen import source
+from scratchcnn.kernels.winograd_codegen import GENERATED, module_source, source
 from scratchcnn.kernels.winograd_transforms import TRANSFORMS, transforms
 
 torch = pytest.importorskip("torch")
@@ -24,9 +26,9 @@ def _torch_conv(Xp: np.ndarray, W: np.ndarray, b: np.ndarray | None, dY: np.ndar
     return back(Y), back(Xt.grad), Wt.grad.numpy()
 
 
-@pytest.fixture(params=["numpy", pytest.param("numba", marks=pytest.mark.slow)])
+@pytest.fixture(params=["numpy", "numba"])
 def use_compiled(request: pytest.FixtureRequest) -> bool:
-    """The NumPy twin in the default run; the Numba loops (a minute to compile) with -m slow."""
+    """Both paths: the NumPy twin and the Numba loops (seconds to compile, cached on disk)."""
     if request.param == "numba":
         pytest.importorskip("numba")
     return request.param == "numba"
@@ -75,14 +77,14 @@ def test_forward_and_backward_equal_torch(use_compiled: bool, m: int, shape, rng
     np.testing.assert_array_equal(dW_only, dW)
 
 
-@pytest.mark.slow
-def test_compiled_transforms_equal_numpy_twin(rng) -> None:
+@pytest.mark.parametrize("nn", [5, 70])  # fewer samples than one pass of the loop; more
+def test_compiled_transforms_equal_numpy_twin(nn: int, rng) -> None:
     """Each straight-line Numba loop against the NumPy reference, border tile included."""
     pytest.importorskip("numba")
-    m, alpha, C, nn, ntiles = 4, 6, 3, 5, 2
+    m, alpha, C, ntiles = 4, 6, 3, 2
     mats = winograd.matrices(m)
     fast = transforms(m, use_compiled=True)
-    Xp = rng.standard_normal((C, 9, 11, 7))
+    Xp = rng.standard_normal((C, 9, 11, nn + 2))
     block = (m, 1, 1, ntiles, 2)  # tile row 1, tiles 1-2 (the second leaves the array)
     V = [np.zeros((alpha * alpha, C, ntiles * nn)) for _ in range(2)]
     for ops, out in zip((TRANSFORMS, fast), V, strict=True):
@@ -90,7 +92,7 @@ def test_compiled_transforms_equal_numpy_twin(rng) -> None:
     np.testing.assert_allclose(V[1], V[0], rtol=1e-12, atol=1e-12)
 
     bias = rng.standard_normal(C)
-    Y = [np.full((C, 7, 9, 7), 5.0) for _ in range(2)]
+    Y = [np.full((C, 7, 9, nn + 2), 5.0) for _ in range(2)]
     for ops, out in zip((TRANSFORMS, fast), Y, strict=True):
         ops.output_transform(V[0], mats.AT, bias, *block, out)
     np.testing.assert_allclose(Y[1], Y[0], rtol=1e-12, atol=1e-12)
@@ -100,7 +102,7 @@ def test_compiled_transforms_equal_numpy_twin(rng) -> None:
         ops.output_transform_adjoint(Y[0], mats.AT, *block, out)
     np.testing.assert_allclose(dM[1], dM[0], rtol=1e-12, atol=1e-12)
 
-    dX = [np.ones((C, 9, 11, 7)) for _ in range(2)]
+    dX = [np.ones((C, 9, 11, nn + 2)) for _ in range(2)]
     for ops, out in zip((TRANSFORMS, fast), dX, strict=True):
         ops.input_transform_adjoint(V[0], mats.BT, *block, out)
     np.testing.assert_allclose(dX[1], dX[0], rtol=1e-12, atol=1e-12)
@@ -118,7 +120,6 @@ def test_float32_error_is_bounded(use_compiled: bool, rng) -> None:
     assert np.all(np.abs(Y - Y64) <= winograd.FLOAT32_TOLERANCE * scale)
 
 
-@pytest.mark.slow
 def test_results_do_not_depend_on_thread_count(monkeypatch: pytest.MonkeyPatch, rng) -> None:
     """Blocks are planned from the shapes alone and partial dW summed in a fixed order."""
     Xp = rng.standard_normal((8, 10, 10, 150)).astype(np.float32)
@@ -132,7 +133,6 @@ def test_results_do_not_depend_on_thread_count(monkeypatch: pytest.MonkeyPatch, 
         np.testing.assert_array_equal(first, second)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("padding_mode", ["zeros", "reflect", "circular"])
 def test_conv_kernels_pick_winograd_and_match_im2col(
     padding_mode: str, monkeypatch: pytest.MonkeyPatch, rng, winograd_on
@@ -157,8 +157,17 @@ def test_conv_kernels_pick_winograd_and_match_im2col(
         np.testing.assert_allclose(got, want, rtol=0, atol=1e-11)
 
 
-def test_winograd_is_off_unless_asked_for() -> None:
-    assert not uses_winograd(np.zeros((16, 16, 3, 3)), (1, 1), (1, 1), 1) or winograd.ENABLED
+def test_winograd_is_on_by_default_and_the_environment_turns_it_off() -> None:
+    import subprocess
+    import sys
+
+    code = "from scratchcnn.kernels import winograd; print(winograd.ENABLED)"
+    for value, expected in ((None, "True"), ("0", "False"), ("1", "True")):
+        env = {k: v for k, v in os.environ.items() if k != "SCRATCHCNN_WINOGRAD"}
+        if value is not None:
+            env["SCRATCHCNN_WINOGRAD"] = value
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert done.stdout.strip() == expected, (value, done.stderr)
 
 
 def test_thin_and_strided_layers_keep_im2col(winograd_on) -> None:
@@ -172,10 +181,20 @@ def test_thin_and_strided_layers_keep_im2col(winograd_on) -> None:
 
 def test_generated_loops_skip_zeros_and_ones() -> None:
     mats = winograd.matrices(2)
-    text = source("input", mats.BT, mats.BT)
-    assert "* src_" not in text  # F(2, 3)'s B^T holds only 0 and +-1: no multiplication
+    text = source("input", mats.BT, mats.BT, 2)
+    assert "* d_" not in text and "* t_" not in text  # F(2, 3)'s B^T: only 0 and +-1
+    mats = winograd.matrices(4)
+    text = source("input", mats.BT, mats.BT, 4)
+    assert "L_0_0 * d_0_" in text and "L_0_1" not in text  # B^T[0] = 4, 0, -5, 0, 1, 0
     with pytest.raises(ValueError, match="kind must be one of"):
-        source("sideways", mats.BT, mats.BT)
+        source("sideways", mats.BT, mats.BT, 4)
+
+
+def test_generated_module_is_up_to_date() -> None:
+    """winograd_generated.py is what the generator writes now (rerun it after a change)."""
+    assert GENERATED.read_text() == module_source(), (
+        "kernels/winograd_generated.py is stale: run python -m scratchcnn.kernels.winograd_codegen"
+    )
 
 
 def test_unknown_tile_size_is_a_clear_error() -> None:

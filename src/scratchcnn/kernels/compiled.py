@@ -196,6 +196,13 @@ def _jit() -> SimpleNamespace:
     return SimpleNamespace(**{name: jit(loop) for name, loop in _LOOPS.items()})
 
 
+def jit_nogil(function):
+    """``function`` compiled by Numba on first call, GIL released, cached on disk."""
+    import numba
+
+    return numba.njit(cache=True, fastmath=False, nogil=True)(function)
+
+
 def usable() -> bool:
     """Whether callers should take the compiled path: ``ENABLED`` and Numba imports."""
     global ENABLED, HAVE_NUMBA

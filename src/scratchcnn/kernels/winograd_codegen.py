@@ -1,18 +1,27 @@
-"""Straight-line Numba loops for the Winograd transforms, written out from the matrices.
+"""Writes ``kernels/winograd_generated.py``: the Winograd transforms as straight-line Numba loops.
 
 The transforms are small two-sided matrix products ``out = L in R^T`` on every tile (6x6 or
 4x4 values), repeated for every channel and sample. Written as loops over the matrix entries
-they run 30x slower than the arithmetic needs (short inner loops, array views created in
-the loop, multiplications by 0 and 1). Here each transform is written out as straight-line
-code for one sample (``t_0_1 = d_0_1 - d_2_1`` ...), with zeros skipped, ones not multiplied,
-and the coefficients read once into local scalars (so float32 stays float32); the loop over
-samples, which are contiguous in the batch-last layout, then vectorizes as a whole.
+they run 30x slower than the arithmetic needs (short inner loops, multiplications by 0 and
+1). Here each transform is written out as straight-line code (``t_0_1 = d_0_1 - d_2_1`` ...),
+zeros skipped, ones not multiplied, the coefficients read once into local scalars (so float32
+stays float32), inside one loop over the samples, which are contiguous in the batch-last layout.
 
-``source(kind, L, R)`` returns the Python source of one such loop (print it to read it);
-``compile_loop`` turns it into a Numba function. Border tiles, whose window leaves the
-array, are copied through a zero-filled scratch tile first, so the straight-line code never
-reads or writes outside an array. Kinds (``kernels/winograd_transforms.py`` explains the
-layouts):
+How a loop runs, for one channel, one tile and ``ROW`` samples at a time:
+
+1. **Gather** the tile's input values into rows of one scratch vector ``S`` (``S[k*ROW + n]``,
+   value k of sample n); pixels outside the array read as zero.
+2. **Core**: one loop over the ``ROW`` samples computes every output value from the input
+   values in registers and writes them to the upper rows of ``S``. Every index is a literal
+   plus ``n``, so LLVM sees that the rows cannot overlap and vectorizes the loop without
+   run-time checks (reading from and writing to many separate arrays, it had to give up).
+3. **Scatter** the output rows to their place (a block of the transform domain, or the
+   image's pixels that lie inside it, ``=`` or ``+=``).
+
+The file is generated so that Numba can cache the compiled loops on disk (code built with
+``exec`` at run time cannot be cached, and compiling all of them took minutes in every new
+process). ``python -m scratchcnn.kernels.winograd_codegen`` rewrites it; a test checks that it
+is up to date. Kinds (``kernels/winograd_transforms.py`` explains the layouts):
 
 - ``"input"``:   V[block] = L window(Xp) R^T           (L = R = B^T)
 - ``"output"``:  Y[tile] = L M[block] R^T + bias        (L = R = A^T)
@@ -22,9 +31,27 @@ layouts):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 KINDS = ("input", "output", "output_adjoint", "input_adjoint")
+ROW = 64  # samples per pass: 72 rows of S are 18 kB in float32, 36 kB in float64 (L1)
+OUT_ROW = 36  # the first output row of S (inputs use rows 0 .. 35 at most)
+GENERATED = Path(__file__).with_name("winograd_generated.py")
+
+
+def kind_matrices(kind: str, AT: np.ndarray, BT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(L, R) of a transform kind, from F(m, 3)'s A^T and B^T."""
+    if kind not in KINDS:
+        raise ValueError(f"winograd_codegen: kind must be one of {KINDS}, got {kind!r}")
+    if kind == "input":
+        return BT, BT
+    if kind == "output":
+        return AT, AT
+    if kind == "output_adjoint":
+        return np.ascontiguousarray(AT.T), np.ascontiguousarray(AT.T)
+    return np.ascontiguousarray(BT.T), np.ascontiguousarray(BT.T)
 
 
 def _combination(coefs: np.ndarray, terms: list[str], prefix: str, row: int) -> str:
@@ -45,41 +72,6 @@ def _combination(coefs: np.ndarray, terms: list[str], prefix: str, row: int) -> 
     return text[2:] if text.startswith("+ ") else "-" + text[2:]
 
 
-def _body(L: np.ndarray, R: np.ndarray, load, store, indent: str) -> list[str]:
-    """Loops computing out[x][y] = sum_ij L[x, i] in[i][j] R[y, j] for every sample.
-
-    ``load(i, j)`` and ``store(x, y)`` give the 1-D view (over the block's samples) that an
-    input or output value lives in. Two stages through the scratch rows ``mid`` (in L1):
-    ``mid[x, j] = sum_i L[x, i] in[i, j]``, then ``out[x, y] = sum_j mid[x, j] R[y, j]``, each
-    output row its own short loop over ``n``. Short loops with a handful of arrays are what
-    LLVM vectorizes: one loop over all 36 values of a tile touches 72 arrays that might
-    overlap, too many to check at run time, and stays scalar (measured 10x slower). The loops
-    index the views by ``n`` alone, which Numba knows is not negative (``n0 + n`` would add
-    wrap-around checks that turn vector loads into gathers).
-    """
-    p, q = L.shape
-    r, s = R.shape
-    inner = indent + "    "
-    lines = [f"{indent}src_{i}_{j} = {load(i, j)}" for i in range(q) for j in range(s)]
-    for x in range(p):
-        for j in range(s):
-            expr = _combination(L[x], [f"src_{i}_{j}[n]" for i in range(q)], "L", x)
-            lines += [
-                f"{indent}mid_{x}_{j} = mid[{x * s + j}]",
-                f"{indent}for n in range(nn):",
-                f"{inner}mid_{x}_{j}[n] = {expr}",
-            ]
-    for x in range(p):
-        for y in range(r):
-            expr = _combination(R[y], [f"mid_{x}_{j}[n]" for j in range(s)], "R", y)
-            lines += [
-                f"{indent}out = {store(x, y)}",
-                f"{indent}for n in range(nn):",
-                f"{inner}out[n] {{op}} {expr}{{offset}}",
-            ]
-    return lines
-
-
 def _coefficients(L: np.ndarray, R: np.ndarray, indent: str) -> list[str]:
     """Local scalars for the coefficients that are not 0 or +-1 (typed like the arrays)."""
     lines = []
@@ -91,83 +83,150 @@ def _coefficients(L: np.ndarray, R: np.ndarray, indent: str) -> list[str]:
     return lines
 
 
-def source(kind: str, L: np.ndarray, R: np.ndarray) -> str:
-    """The Python source of the loop ``kind`` (see the module docstring) for matrices L, R."""
+def _core(L: np.ndarray, R: np.ndarray, indent: str) -> list[str]:
+    """The loop out[x][y] = sum_ij L[x, i] in[i][j] R[y, j] over the ROW samples in S."""
+    p, q = L.shape
+    r, s = R.shape
+    inner = indent + "    "
+    lines = [f"{indent}for n in range({ROW}):"]
+    lines += [f"{inner}d_{i}_{j} = S[{(i * s + j) * ROW} + n]" for i in range(q) for j in range(s)]
+    for x in range(p):
+        for j in range(s):
+            expr = _combination(L[x], [f"d_{i}_{j}" for i in range(q)], "L", x)
+            lines.append(f"{inner}t_{x}_{j} = {expr}")
+    for x in range(p):
+        for y in range(r):
+            expr = _combination(R[y], [f"t_{x}_{j}" for j in range(s)], "R", y)
+            lines.append(f"{inner}S[{(OUT_ROW + x * r + y) * ROW} + n] = {expr}")
+    return lines
+
+
+def _gather_image(rows: int, cols: int, indent: str) -> list[str]:
+    """S's input rows from the tile's window of ``src`` (C, H, W, N); zero outside it."""
+    return [
+        f"{indent}for i in range({rows}):",
+        f"{indent}    for j in range({cols}):",
+        f"{indent}        row = S[(i * {cols} + j) * {ROW} : (i * {cols} + j + 1) * {ROW}]",
+        f"{indent}        if h0 + i < H and w0 + j < W:",
+        f"{indent}            pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]",
+        f"{indent}            for n in range(count):",
+        f"{indent}                row[n] = pixel[n]",
+        f"{indent}            for n in range(count, {ROW}):",
+        f"{indent}                row[n] = zero",
+        f"{indent}        else:",
+        f"{indent}            for n in range({ROW}):",
+        f"{indent}                row[n] = zero",
+    ]
+
+
+def _gather_block(values: int, indent: str) -> list[str]:
+    """S's input rows from the tile's columns of ``src`` (alpha², C, cols)."""
+    return [
+        f"{indent}for k in range({values}):",
+        f"{indent}    row = S[k * {ROW} : (k + 1) * {ROW}]",
+        f"{indent}    part = src[k, c, col + s0 : col + s0 + count]",
+        f"{indent}    for n in range(count):",
+        f"{indent}        row[n] = part[n]",
+        f"{indent}    for n in range(count, {ROW}):",
+        f"{indent}        row[n] = zero",
+    ]
+
+
+def _scatter_block(values: int, indent: str) -> list[str]:
+    """S's output rows into the tile's columns of ``dst`` (alpha², C, cols)."""
+    return [
+        f"{indent}for k in range({values}):",
+        f"{indent}    row = S[({OUT_ROW} + k) * {ROW} : ({OUT_ROW} + k + 1) * {ROW}]",
+        f"{indent}    part = dst[k, c, col + s0 : col + s0 + count]",
+        f"{indent}    for n in range(count):",
+        f"{indent}        part[n] = row[n]",
+    ]
+
+
+def _scatter_image(rows: int, cols: int, store: str, indent: str) -> list[str]:
+    """S's output rows into the tile's pixels of ``dst`` (C, H, W, N) that lie inside it."""
+    return [
+        f"{indent}for i in range({rows}):",
+        f"{indent}    for j in range({cols}):",
+        f"{indent}        if h0 + i < H and w0 + j < W:",
+        f"{indent}            k = {OUT_ROW} + i * {cols} + j",
+        f"{indent}            row = S[k * {ROW} : (k + 1) * {ROW}]",
+        f"{indent}            pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]",
+        f"{indent}            for n in range(count):",
+        f"{indent}                pixel[n] {store}",
+    ]
+
+
+def function_name(kind: str, m: int) -> str:
+    return f"{kind}_m{m}"
+
+
+def source(kind: str, L: np.ndarray, R: np.ndarray, m: int) -> str:
+    """The Python source of the loop ``kind`` (see the module docstring) of F(m, 3)."""
     if kind not in KINDS:
         raise ValueError(f"winograd_codegen.source: kind must be one of {KINDS}, got {kind!r}")
     p, q = L.shape
     r, s = R.shape
-    i4 = " " * 16
     reads_image = kind in ("input", "output_adjoint")  # else it reads a block, writes an image
-    image_array = "src" if reads_image else "dst"
-    H, W = f"{image_array}.shape[1]", f"{image_array}.shape[2]"
-    rows, cols = (q, s) if reads_image else (p, r)  # the image tile's size
-    lines = [
-        f"def {kind}_loop(src, Lm, Rm, bias, m, th, tw0, ntiles, n0, dst, scratch, mid):",
-        "    zero = Lm[0, 0] * 0",
-        "    nn = scratch.shape[2]",
-        "    h0 = m * th",
-        f"    C = {'src.shape[0]' if reads_image else 'src.shape[1]'}",
-        *_coefficients(L, R, "    "),
-        "    for c in range(C):",
-        "        for t in range(ntiles):",
-        "            w0 = m * (tw0 + t)",
-        "            col = t * nn",
-        f"            inside = h0 + {rows} <= {H} and w0 + {cols} <= {W}",
-    ]
-
-    op = "+=" if kind == "input_adjoint" else "="
-    offset = " + bias[c]" if kind == "output" else ""
-
-    block_array = "dst" if reads_image else "src"  # the transform-domain side
-
-    def block(i, j, width):
-        return f"{block_array}[{i * width + j}, c, col : col + nn]"
-
-    def image(i, j):
-        return f"{image_array}[c, h0 + {i}, w0 + {j}, n0 : n0 + nn]"
-
-    def scratch(i, j, width):
-        return f"scratch[{i * width + j}, 0]"
-
-    def body(load, store, store_op):
-        text = _body(L, R, load, store, i4)
-        return [line.replace("{op}", store_op).replace("{offset}", offset) for line in text]
-
-    copy_tile = [
-        f"{i4}for i in range({rows}):",
-        f"{i4}    for j in range({cols}):",
-        f"{i4}        if h0 + i < {H} and w0 + j < {W}:",
-        f"{i4}            for n in range(nn):",
-    ]
+    image, block = ("src", "dst") if reads_image else ("dst", "src")
+    i4 = " " * 16
     if reads_image:
-        to_block = lambda x, y: block(x, y, r)  # noqa: E731
-        lines += [
-            "            if inside:",
-            *body(image, to_block, "="),
-            "            else:  # copy the window, zero outside the array",
-            f"{i4}scratch[:] = zero",
-            *copy_tile,
-            f"{i4}                scratch[i * {s} + j, 0, n] = src[c, h0 + i, w0 + j, n0 + n]",
-            *body(lambda i, j: scratch(i, j, s), to_block, "="),
-        ]
+        gather, scatter = _gather_image(q, s, i4), _scatter_block(p * r, i4)
     else:
-        from_block = lambda i, j: block(i, j, s)  # noqa: E731
-        lines += [
-            "            if inside:",
-            *body(from_block, image, op),
-            "            else:  # keep only the pixels inside the array",
-            *body(from_block, lambda x, y: scratch(x, y, r), "="),
-            *copy_tile,
-            f"{i4}                dst[c, h0 + i, w0 + j, n0 + n] {op} scratch[i * {r} + j, 0, n]",
+        store = "= row[n] + b" if kind == "output" else "+= row[n]"
+        gather, scatter = _gather_block(q * s, i4), _scatter_image(p, r, store, i4)
+    return "\n".join(
+        [
+            f"def {function_name(kind, m)}(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):",
+            f'    """{kind} transform of F({m}x{m}, 3x3): {p * r} values per tile from {q * s}."""',
+            "    zero = Lm[0, 0] * 0",
+            f"    S = np.empty({(OUT_ROW + p * r) * ROW}, dtype=Lm.dtype)",
+            f"    nn = {block}.shape[2] // ntiles",
+            f"    h0 = {m} * th",
+            f"    C, H, W = {block}.shape[1], {image}.shape[1], {image}.shape[2]",
+            *_coefficients(L, R, "    "),
+            "    for c in range(C):",
+            "        b = bias[c]" if kind == "output" else "        b = zero",
+            "        for t in range(ntiles):",
+            f"            w0 = {m} * (tw0 + t)",
+            "            col = t * nn",
+            f"            for s0 in range(0, nn, {ROW}):",
+            f"                count = min({ROW}, nn - s0)",
+            *gather,
+            *_core(L, R, i4),
+            *scatter,
         ]
-    return "\n".join(lines) + "\n"
+    ) + "\n"
 
 
-def compile_loop(kind: str, L: np.ndarray, R: np.ndarray):
-    """The Numba-compiled loop for :func:`source` (kind, L, R); releases the GIL."""
-    import numba
+def module_source() -> str:
+    """The whole text of ``winograd_generated.py``: every kind for every tile size."""
+    from scratchcnn.kernels.winograd import TILE_SIZES, matrices
 
-    namespace: dict = {}
-    exec(compile(source(kind, L, R), f"<winograd {kind} {L.shape}>", "exec"), namespace)
-    return numba.njit(fastmath=False, nogil=True)(namespace[f"{kind}_loop"])
+    header = [
+        '"""The Winograd transforms as straight-line loops. GENERATED: do not edit.',
+        "",
+        "Written by ``python -m scratchcnn.kernels.winograd_codegen`` from the matrices in",
+        "``kernels/winograd.py``; ``kernels/winograd_codegen.py`` explains the loops. Plain",
+        "Python: ``kernels/winograd_transforms.py`` compiles them with Numba (cached on disk).",
+        '"""',
+        "",
+        "# ruff: noqa",
+        "import numpy as np",
+        "",
+    ]
+    parts = ["\n".join(header)]
+    for m in TILE_SIZES:
+        mats = matrices(m)
+        for kind in KINDS:
+            parts.append("\n" + source(kind, *kind_matrices(kind, mats.AT, mats.BT), m))
+    return "\n".join(parts)
+
+
+def write(path: Path = GENERATED) -> None:
+    path.write_text(module_source())
+
+
+if __name__ == "__main__":
+    write()
+    print(f"wrote {GENERATED}")

@@ -99,43 +99,39 @@ def input_transform_adjoint(dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None) -> No
 
 # -- compiled ------------------------------------------------------------------------------
 class CompiledTransforms:
-    """The four transforms as straight-line Numba loops (``kernels/winograd_codegen.py``).
+    """The four transforms of F(m, 3) as straight-line Numba loops (``winograd_generated.py``).
 
     Same calls as the NumPy functions above; the ``tmp`` argument is ignored (each loop has
-    its own scratch tile).
+    its own scratch rows). Each loop is compiled on its first call for the dtype it gets and
+    cached on disk by Numba (about two seconds each, once per machine).
     """
 
     def __init__(self, mats) -> None:
-        from scratchcnn.kernels.winograd_codegen import compile_loop
+        from scratchcnn.kernels import winograd_generated
+        from scratchcnn.kernels.winograd_codegen import KINDS, function_name, kind_matrices
 
-        AT, BT = mats.AT, mats.BT
-        self._pairs = {
-            "input": (BT, BT),
-            "output": (AT, AT),
-            "output_adjoint": (np.ascontiguousarray(AT.T), np.ascontiguousarray(AT.T)),
-            "input_adjoint": (np.ascontiguousarray(BT.T), np.ascontiguousarray(BT.T)),
+        self._pairs = {kind: kind_matrices(kind, mats.AT, mats.BT) for kind in KINDS}
+        self._loops = {
+            kind: compiled.jit_nogil(getattr(winograd_generated, function_name(kind, mats.m)))
+            for kind in KINDS
         }
-        self._loops = {kind: compile_loop(kind, *pair) for kind, pair in self._pairs.items()}
-        self._alpha = BT.shape[0]
 
-    def _run(self, kind, src, bias, m, th, tw0, ntiles, n0, dst, nn) -> None:
+    def _run(self, kind, src, bias, th, tw0, ntiles, n0, dst) -> None:
         L, R = self._pairs[kind]
         L, R = L.astype(dst.dtype, copy=False), R.astype(dst.dtype, copy=False)
-        scratch = np.empty((self._alpha * self._alpha, 1, nn), dtype=dst.dtype)
-        mid = np.empty((L.shape[0] * R.shape[1], nn), dtype=dst.dtype)
-        self._loops[kind](src, L, R, bias, m, th, tw0, ntiles, n0, dst, scratch, mid)
+        self._loops[kind](src, L, R, bias, th, tw0, ntiles, n0, dst)
 
     def input_transform(self, Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None) -> None:
-        self._run("input", Xp, BT[0], m, th, tw0, ntiles, n0, V, V.shape[2] // ntiles)
+        self._run("input", Xp, BT[0], th, tw0, ntiles, n0, V)
 
     def output_transform(self, M, AT, bias, m, th, tw0, ntiles, n0, Y, tmp=None) -> None:
-        self._run("output", M, bias, m, th, tw0, ntiles, n0, Y, M.shape[2] // ntiles)
+        self._run("output", M, bias, th, tw0, ntiles, n0, Y)
 
     def output_transform_adjoint(self, dY, AT, m, th, tw0, ntiles, n0, dM, tmp=None) -> None:
-        self._run("output_adjoint", dY, AT[0], m, th, tw0, ntiles, n0, dM, dM.shape[2] // ntiles)
+        self._run("output_adjoint", dY, AT[0], th, tw0, ntiles, n0, dM)
 
     def input_transform_adjoint(self, dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None) -> None:
-        self._run("input_adjoint", dV, BT[0], m, th, tw0, ntiles, n0, dXp, dV.shape[2] // ntiles)
+        self._run("input_adjoint", dV, BT[0], th, tw0, ntiles, n0, dXp)
 
 
 TRANSFORMS = SimpleNamespace(
