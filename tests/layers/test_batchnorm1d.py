@@ -64,7 +64,7 @@ KWARGS = [{}, {"momentum": 0.3, "eps": 1e-3}, {"momentum": None}, {"affine": Fal
 @pytest.mark.parametrize("kwargs", KWARGS, ids=str)
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("shape", [(4, 3), (2, 5), (4, 3, 7), (1, 2, 5), (6, 4, 1)], ids=str)
-def test_matches_pytorch(rng, kwargs, training, shape):
+def test_matches_pytorch(rng, kwargs, training, shape, kernel_path):
     layer = BatchNorm1d(shape[1], **kwargs).train(training)
     module = twin(layer, rng, torch.nn.BatchNorm1d).train(training)
     run_steps(layer, module, rng, shape)
@@ -81,7 +81,7 @@ def test_batchnorm2d_cumulative_average_matches_pytorch(rng, training):
 
 @pytest.mark.parametrize("shape", [(5, 3), (3, 2, 4)], ids=str)
 @pytest.mark.parametrize("training", [True, False])
-def test_gradients_match_finite_differences(rng, shape, training):
+def test_gradients_match_finite_differences(rng, shape, training, kernel_path):
     layer = BatchNorm1d(shape[1]).train(training)
     twin(layer, rng, torch.nn.BatchNorm1d)
     errors = layer_gradient_errors(layer, rng.standard_normal(shape))
@@ -143,7 +143,7 @@ def test_bad_arguments():
 
 # -- the rest of torch's module inputs for BatchNorm1d (common_modules.py) ----------------------
 @pytest.mark.parametrize("training", [True, False])
-def test_bias_false_matches_torch(rng, training):
+def test_bias_false_matches_torch(rng, training, kernel_path):
     layer = BatchNorm1d(10, bias=False).train(training)
     assert layer.params().keys() == {"W"} and layer.num_params() == 10
     module = torch.nn.BatchNorm1d(10, bias=False, dtype=torch.float64).train(training)

@@ -51,7 +51,7 @@ def twin(layer, rng):
 )
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("shape", [(4, 3, 5, 6), (1, 2, 3, 3), (7, 5, 1, 1)], ids=str)
-def test_matches_pytorch(rng, kwargs, training, shape):
+def test_matches_pytorch(rng, kwargs, training, shape, kernel_path):
     layer = BatchNorm2d(shape[1], **kwargs)
     module = twin(layer, rng)
     layer.train(training)
@@ -75,7 +75,7 @@ def test_matches_pytorch(rng, kwargs, training, shape):
 
 
 @pytest.mark.parametrize("training", [True, False])
-def test_gradients_match_finite_differences(rng, training):
+def test_gradients_match_finite_differences(rng, training, kernel_path):
     layer = BatchNorm2d(3).train(training)
     twin(layer, rng)  # non-trivial gamma, beta and running statistics
     layer.running_mean = layer.running_mean.astype(np.float64)  # keep them fixed in float64
@@ -87,7 +87,7 @@ def test_gradients_match_finite_differences(rng, training):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("training", [True, False])
-def test_dtype_and_batch_last_layout_are_kept(rng, dtype, training):
+def test_dtype_and_batch_last_layout_are_kept(rng, dtype, training, kernel_path):
     layer = BatchNorm2d(4).train(training)
     X = from_batch_last(rng.standard_normal((4, 3, 3, 5)).astype(dtype))
     A = layer.forward(X)
@@ -229,3 +229,20 @@ def test_backward_before_forward():
         r"forward\(\)",
     ):
         BatchNorm2d(2).backward(np.ones((2, 2, 3, 3)))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_float32_with_a_large_mean_stays_accurate(rng, training, kernel_path):
+    """float32 data far from zero (mean 100, std 1): output and gradients close to float64."""
+    X = (100 + rng.standard_normal((16, 4, 9, 9))).astype(np.float32)
+    dA = rng.standard_normal(X.shape).astype(np.float32)
+    results = []
+    for dtype in (np.float32, np.float64):
+        layer = BatchNorm2d(4)
+        layer.running_mean[:] = 100.0
+        layer.train(training)
+        A = layer.forward(X.astype(dtype))
+        results.append((A, layer.backward(dA.astype(dtype)), layer.dW, layer.db))
+    for got, want in zip(*results, strict=True):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3 * np.abs(want).max())

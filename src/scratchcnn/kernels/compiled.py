@@ -196,11 +196,11 @@ def _jit() -> SimpleNamespace:
     return SimpleNamespace(**{name: jit(loop) for name, loop in _LOOPS.items()})
 
 
-def jit_nogil(function):
+def jit_nogil(function, fastmath: bool | set[str] = False):
     """``function`` compiled by Numba on first call, GIL released, cached on disk."""
     import numba
 
-    return numba.njit(cache=True, fastmath=False, nogil=True)(function)
+    return numba.njit(cache=True, fastmath=fastmath, nogil=True)(function)
 
 
 def usable() -> bool:

@@ -36,13 +36,13 @@ Y (C_out, H - 2, W - 2, N); W is (C_out, C_in, 3, 3).
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 
+from scratchcnn.kernels.threads import blas_controller, thread_count, thread_pool
 from scratchcnn.kernels.winograd_transforms import transforms
 
 # Lavin & Gray's F(2x2, 3x3) and F(4x4, 3x3) (interpolation points 0, +-1, +-2, infinity).
@@ -189,50 +189,24 @@ def plan_blocks(
 
 
 # -- threads ----------------------------------------------------------------------------------
-def _thread_count() -> int:
-    """Threads for the block groups: SCRATCHCNN_NUM_THREADS, else the CPUs this process may use."""
-    text = os.environ.get("SCRATCHCNN_NUM_THREADS", "")
-    if text.strip().isdigit() and int(text) > 0:
-        return int(text)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-@cache
-def _pool(threads: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scratchcnn-winograd")
-
-
-@cache
-def _blas_controller():
-    """threadpoolctl's controller (made once: finding the libraries takes milliseconds)."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
-        return None
-    return ThreadpoolController()
-
-
 def _run_groups(work, groups: list[Group], threads: int | None = None) -> list:
     """``work(blocks)`` for every group, phase by phase, on up to ``threads`` threads.
 
     Returns the results in the groups' order. While the threads run, BLAS is held to one
     thread each (the block products are small; OpenBLAS's own threads would only wait).
     """
-    threads = _thread_count() if threads is None else threads
+    threads = thread_count() if threads is None else threads
     results: list = [None] * len(groups)
     if threads <= 1 or len(groups) <= 1:
         for i, group in enumerate(groups):
             results[i] = work(group.blocks)
         return results
-    controller = _blas_controller()
+    controller = blas_controller()
     limit = controller.limit(limits=1, user_api="blas") if controller else nullcontext()
     with limit:
         for phase in sorted({group.phase for group in groups}):
             index = [i for i, group in enumerate(groups) if group.phase == phase]
-            pool = _pool(min(threads, len(index)))
+            pool = thread_pool(min(threads, len(index)))
             done = pool.map(lambda i: work(groups[i].blocks), index)
             for i, result in zip(index, done, strict=True):
                 results[i] = result

@@ -68,6 +68,7 @@ class _BatchNorm(Layer):
         self.affine = bool(affine)
         self.bias = bool(bias)
         self.track_running_stats = bool(track_running_stats)
+        self._workspace: dict[str, np.ndarray] = {}
         # instance-level names: without affine there is nothing to train (bias=False keeps
         # gamma only), without running stats nothing to save; momentum=None (a cumulative
         # average) needs the batch count
@@ -120,6 +121,13 @@ class _BatchNorm(Layer):
         self.running_var *= 1 - m
         self.running_var += (m * M / (M - 1)) * var
 
+    def _output_buffer(self, rows: np.ndarray) -> np.ndarray:
+        """The output rows, reused between batches (a model consumes them before the next)."""
+        buffer = self._workspace.get("output")
+        if buffer is None or buffer.shape != rows.shape or buffer.dtype != rows.dtype:
+            buffer = self._workspace["output"] = np.empty_like(rows)
+        return buffer
+
     def forward(self, X: np.ndarray) -> np.ndarray:
         X = as_float_array(X, repr(self))
         check_ndim(X, self.input_ranks, repr(self), self.input_text)
@@ -128,7 +136,7 @@ class _BatchNorm(Layer):
         if X.shape[0] == 0:  # as in torch: an empty output, the running statistics untouched
             if self.training and self.track_running_stats and self.momentum is None:
                 self.num_batches_tracked += 1
-            self._cache = (None, None, False, X.shape, X.dtype)
+            self._cache = (None, False, X.shape, X.dtype)
             return X.copy()
         Xb = to_batch_last(X)  # (C, *S, N): each channel one contiguous row
         rows = Xb.reshape(self.num_features, -1)
@@ -149,23 +157,28 @@ class _BatchNorm(Layer):
             self._cache = None
             A = batch_norm_inference(rows, mean, var, self.eps, gamma, beta)
             return from_batch_last(A.reshape(Xb.shape))
-        A, X_hat, inv_std = batch_norm_forward(rows, mean, var, self.eps, gamma, beta)
+        out = self._output_buffer(rows) if self.reuse_output else None
+        A, inv_std = batch_norm_forward(rows, mean, var, self.eps, gamma, beta, out=out)
         if self.training and self.track_running_stats:
             self._update_running_stats(mean, var, M)
-        self._cache = (X_hat, inv_std, use_batch, X.shape, X.dtype)
+        # the input itself, as PyTorch keeps it (in-place layers only write their own input)
+        self._cache = ((rows, mean.copy(), inv_std), use_batch, X.shape, X.dtype)
         return from_batch_last(A.reshape(Xb.shape))
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        X_hat, inv_std, use_batch, shape, dtype = self._cached()
+        saved, use_batch, shape, dtype = self._cached()
         dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
         check_grad_shape(dA, shape, repr(self))
-        if X_hat is None:  # an empty batch
+        if saved is None:  # an empty batch
             dgamma = dbeta = np.zeros(self.num_features, dtype=dtype)
             dX = dA.copy()
         else:
-            dA_rows = to_batch_last(dA).reshape(X_hat.shape)
+            rows, mean, inv_std = saved
+            dA_rows = to_batch_last(dA).reshape(rows.shape)
             gamma = self.W if self.affine else None
-            dX, dgamma, dbeta = batch_norm_backward(dA_rows, X_hat, inv_std, gamma, use_batch)
+            dX, dgamma, dbeta = batch_norm_backward(
+                dA_rows, rows, mean, inv_std, gamma, use_batch, overwrite_dA=self.overwrite_dA
+            )
             dX = from_batch_last(dX.reshape(shape[1], *shape[2:], shape[0]))
         if self.affine and self._wants_param_grads():
             self.dW = dgamma

@@ -1,0 +1,56 @@
+"""The library's own threads: how many, one pool, and BLAS held to one thread meanwhile.
+
+Compiled loops release the GIL (``nogil``), so plain Python threads run them on several
+cores. Callers split their work by the shapes alone (never by the thread count), so that a
+result does not depend on how many threads ran it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from functools import cache
+from typing import Any
+
+
+def thread_count() -> int:
+    """SCRATCHCNN_NUM_THREADS when set to a positive integer, else the CPUs this process may use."""
+    text = os.environ.get("SCRATCHCNN_NUM_THREADS", "")
+    if text.strip().isdigit() and int(text) > 0:
+        return int(text)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@cache
+def thread_pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per size, made once and kept (threads wait on a queue, they do not spin)."""
+    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scratchcnn")
+
+
+@cache
+def blas_controller() -> Any:
+    """threadpoolctl's controller (made once: finding the libraries takes milliseconds)."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return None
+    return ThreadpoolController()
+
+
+def run_parts(work: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
+    """``[work(part) for part in parts]``, on up to ``thread_count()`` threads, BLAS at one.
+
+    The parts must write disjoint memory; results come back in the parts' order.
+    """
+    threads = min(thread_count(), len(parts))
+    if threads <= 1:
+        return [work(part) for part in parts]
+    controller = blas_controller()
+    limit = controller.limit(limits=1, user_api="blas") if controller else nullcontext()
+    with limit:
+        return list(thread_pool(threads).map(work, parts))
