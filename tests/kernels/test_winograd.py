@@ -200,3 +200,22 @@ def test_generated_module_is_up_to_date() -> None:
 def test_unknown_tile_size_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="winograd: tile size m must be one of"):
         winograd.matrices(3)
+
+
+@pytest.mark.parametrize("pads", [((1, 1), (1, 1)), ((2, 0), (0, 3)), ((1, 2), (2, 1))])
+def test_zero_padding_left_to_the_transforms_equals_torch(use_compiled: bool, pads, rng) -> None:
+    """With ``pads`` nothing padded is written; dX comes back at the input's own shape."""
+    X = rng.standard_normal((8, 7, 9, 5))
+    W = rng.standard_normal((8, 8, 3, 3))
+    b = rng.standard_normal(8)
+    Y = winograd.winograd_forward(X, W, b, pads=pads, use_compiled=use_compiled)
+    Xp = np.pad(X, ((0, 0), *pads, (0, 0)))
+    dY = rng.standard_normal(Y.shape)
+    Y_ref, dXp_ref, dW_ref = _torch_conv(Xp, W, b, dY)
+    np.testing.assert_allclose(Y, Y_ref, rtol=0, atol=1e-10)
+    dX, dW = winograd.winograd_backward(dY, X, W, pads=pads, use_compiled=use_compiled)
+    (top, _), (left, _) = pads
+    dX_ref = dXp_ref[:, top : top + X.shape[1], left : left + X.shape[2]]
+    assert dX.shape == X.shape
+    np.testing.assert_allclose(dX, dX_ref, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(dW, dW_ref, rtol=0, atol=1e-10)

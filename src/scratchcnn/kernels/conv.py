@@ -32,9 +32,14 @@ WINOGRAD_MIN_CHANNELS = 8
 
 
 class WinogradSaved(NamedTuple):
-    """What a Winograd forward keeps for backward: the padded input, not an im2col."""
+    """What a Winograd forward keeps for backward: its input, not an im2col.
+
+    ``Xp`` is the input itself with ``pads`` the zero padding the transforms add (zeros mode),
+    or the padded input with no ``pads`` (other padding modes).
+    """
 
     Xp: np.ndarray
+    pads: Pads = ((0, 0), (0, 0))
 
 
 def uses_winograd(
@@ -94,6 +99,15 @@ def _padded(
     return pad(X, pads, padding_mode, out=buffer)
 
 
+def _winograd_input(
+    X: np.ndarray, pads: Pads, padding_mode: str, workspace: dict[str, np.ndarray] | None
+) -> tuple[np.ndarray, Pads]:
+    """(array, pads) for Winograd: zero padding is left to its transforms (no padded copy)."""
+    if padding_mode == "zeros":
+        return np.ascontiguousarray(X), tuple(tuple(p) for p in pads)  # type: ignore[return-value]
+    return _padded(X, pads, padding_mode, workspace), ((0, 0), (0, 0))
+
+
 def uses_direct(W: np.ndarray, groups: int) -> bool:
     """Whether an inference forward takes the compiled direct convolution, not im2col + BLAS.
 
@@ -130,11 +144,14 @@ def conv_forward(
     """
     kernel_size = W.shape[2:]
     C_out, N = W.shape[0], X.shape[-1]
+    if uses_winograd(W, stride, dilation, groups):
+        Xp, inner = _winograd_input(X, pads, padding_mode, workspace)
+        full = padded_shape(X.shape, pads)[1:-1]
+        out_size = conv_output_size(full, kernel_size, stride, dilation)
+        Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
+        return winograd.winograd_forward(Xp, W, b, out=Y, pads=inner), WinogradSaved(Xp, inner)
     Xp = _padded(X, pads, padding_mode, workspace)
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
-    if uses_winograd(W, stride, dilation, groups):
-        Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
-        return winograd.winograd_forward(Xp, W, b, out=Y), WinogradSaved(Xp)
     cols_shape = (X.shape[0], *kernel_size, *out_size, N)
     cols = im2col(
         Xp, kernel_size, stride, dilation, out=_buffer(workspace, "cols", cols_shape, X.dtype)
@@ -186,7 +203,8 @@ def conv_forward_banded(
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
     Y = _output(workspace, "inference_output", (C_out, *out_size, N), X.dtype, reuse_output)
     if uses_winograd(W, stride, dilation, groups):  # works in cache-sized blocks already
-        return winograd.winograd_forward(Xp, W, b, out=Y)
+        Xw, inner = _winograd_input(X, pads, padding_mode, workspace)
+        return winograd.winograd_forward(Xw, W, b, out=Y, pads=inner)
     if uses_direct(W, groups):  # reads Xp in place: no columns to band
         return compiled.conv2d_direct_forward(Xp, W, b, stride, dilation, out=Y)
     rows = C_in * math.prod(kernel_size)
@@ -251,8 +269,8 @@ def conv_backward(
     P = dY.size // C_out
     if isinstance(cols, WinogradSaved):
         db = dY.reshape(C_out, P).sum(axis=1) if has_bias else None
-        dXp, dW = winograd.winograd_backward(dY, cols.Xp, W, compute_dx)
-        if dXp is not None and any(left or right for left, right in pads):
+        dXp, dW = winograd.winograd_backward(dY, cols.Xp, W, compute_dx, pads=cols.pads)
+        if dXp is not None and dXp.shape != tuple(input_shape):  # padded first (other modes)
             dXp = pad_adjoint(dXp, pads, padding_mode)
         return dXp, dW, db
     rows = cols.shape[0] * math.prod(kernel_size)
@@ -266,9 +284,7 @@ def conv_backward(
         dY_g = dY.reshape(groups, C_out // groups, P)
         cols_g = cols.reshape(groups, rows // groups, P)
         W_g = W.reshape(groups, C_out // groups, -1)
-        dW = (
-            np.matmul(dY_g, cols_g.transpose(0, 2, 1)).reshape(W.shape) if compute_dw else None
-        )
+        dW = np.matmul(dY_g, cols_g.transpose(0, 2, 1)).reshape(W.shape) if compute_dw else None
     if not compute_dx:
         return None, dW, db
 

@@ -30,7 +30,9 @@ more rounding error than the im2col product (tested bound: ``FLOAT32_TOLERANCE``
 of |w x| per output); float64 results match PyTorch to ~1e-13.
 
 Arrays are batch-last: Xp (C_in, H, W, N), already padded (any padding mode), gives
-Y (C_out, H - 2, W - 2, N); W is (C_out, C_in, 3, 3).
+Y (C_out, H - 2, W - 2, N); W is (C_out, C_in, 3, 3). Zero padding can also be left to the
+transforms (``pads``): the windows then start before the array, nothing padded is ever
+written, and the input gradient comes back at the input's own shape.
 """
 
 from __future__ import annotations
@@ -225,14 +227,19 @@ def winograd_forward(
     out: np.ndarray | None = None,
     m: int = DEFAULT_TILE,
     use_compiled: bool | None = None,
+    pads: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0)),
 ) -> np.ndarray:
-    """Y (C_out, H-2, W-2, N) = 3x3 valid cross-correlation of Xp (C_in, H, W, N) with W, + b."""
+    """Y (C_out, OH, OW, N) = 3x3 cross-correlation of Xp (C_in, H, W, N) with W, + b.
+
+    ``pads`` ((top, bottom), (left, right)) of zeros around Xp: OH = H + top + bottom - 2.
+    """
     C_in, H, Wd, N = Xp.shape
     C_out = W.shape[0]
     dtype = Xp.dtype
     mats = matrices(m, dtype.type)
     alpha = m + 2
-    out_size = (H - 2, Wd - 2)
+    out_size = (H + sum(pads[0]) - 2, Wd + sum(pads[1]) - 2)
+    origin = (pads[0][0], pads[1][0])
     Y = np.empty((C_out, *out_size, N), dtype=dtype) if out is None else out
     if Y.size == 0:
         return Y
@@ -253,7 +260,9 @@ def winograd_forward(
         for blk in group:
             cols = blk.ntiles * blk.nn
             V, M = V_full[:, :, :cols], M_full[:, :, :cols]
-            ops.input_transform(Xp, mats.BT, m, blk.th, blk.tw0, blk.ntiles, blk.n0, V, in_tmp)
+            ops.input_transform(
+                Xp, mats.BT, m, blk.th, blk.tw0, blk.ntiles, blk.n0, V, in_tmp, origin
+            )
             np.matmul(U, V, out=M)
             ops.output_transform(
                 M, mats.AT, bias, m, blk.th, blk.tw0, blk.ntiles, blk.n0, Y, out_tmp
@@ -270,18 +279,21 @@ def winograd_backward(
     compute_dx: bool = True,
     m: int = DEFAULT_TILE,
     use_compiled: bool | None = None,
+    pads: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0)),
 ) -> tuple[np.ndarray | None, np.ndarray]:
-    """(dXp, dW) of sum(Y * dY) for Y = :func:`winograd_forward` (Xp, W); dXp None if not asked.
+    """(dXp, dW) of sum(Y * dY) for Y = :func:`winograd_forward` (Xp, W, pads=pads).
 
-    dY is (C_out, H-2, W-2, N), Xp (C_in, H, W, N) the padded input of the forward pass;
-    dXp has Xp's shape (the caller takes the padding's adjoint).
+    dY is (C_out, OH, OW, N), Xp (C_in, H, W, N) the input of the forward pass; dXp has
+    Xp's shape (with an already padded Xp the caller takes the padding's adjoint), None
+    when not asked for.
     """
     C_in, H, Wd, N = Xp.shape
     C_out = W.shape[0]
     dtype = Xp.dtype
     mats = matrices(m, dtype.type)
     alpha = m + 2
-    out_size = (H - 2, Wd - 2)
+    out_size = (H + sum(pads[0]) - 2, Wd + sum(pads[1]) - 2)
+    origin = (pads[0][0], pads[1][0])
     dXp = np.zeros(Xp.shape, dtype=dtype) if compute_dx else None
     if dY.size == 0:
         return dXp, np.zeros(W.shape, dtype=dtype)
@@ -307,14 +319,14 @@ def winograd_backward(
             cols = blk.ntiles * blk.nn
             V, dM = V_full[:, :, :cols], dM_full[:, :, :cols]
             where = (m, blk.th, blk.tw0, blk.ntiles, blk.n0)
-            ops.input_transform(Xp, mats.BT, *where, V, in_tmp)
+            ops.input_transform(Xp, mats.BT, *where, V, in_tmp, origin)
             ops.output_transform_adjoint(dY, mats.AT, *where, dM, out_tmp)
             np.matmul(dM, V.transpose(0, 2, 1), out=dU_block)
             dU += dU_block
             if compute_dx:
                 dV = dV_full[:, :, :cols]
                 np.matmul(UT, dM, out=dV)
-                ops.input_transform_adjoint(dV, mats.BT, *where, dXp, in_tmp)
+                ops.input_transform_adjoint(dV, mats.BT, *where, dXp, in_tmp, origin)
         return dU
 
     partials = _run_groups(work, groups)
@@ -322,4 +334,3 @@ def winograd_backward(
     for partial in partials[1:]:  # a fixed order, whatever the thread count
         dU += partial
     return dXp, kernel_transform_adjoint(dU, mats).astype(dtype, copy=False)
-

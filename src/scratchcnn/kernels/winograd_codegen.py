@@ -7,10 +7,12 @@ they run 30x slower than the arithmetic needs (short inner loops, multiplication
 zeros skipped, ones not multiplied, the coefficients read once into local scalars (so float32
 stays float32), inside one loop over the samples, which are contiguous in the batch-last layout.
 
+Image coordinates are shifted by ``(ph, pw)``: a tile's window starts at ``(m*th - ph,
+m*tw - pw)``, so the input's zero padding is never written out (the output kinds get 0, 0).
 How a loop runs, for one channel, one tile and ``ROW`` samples at a time:
 
 1. **Gather** the tile's input values into rows of one scratch vector ``S`` (``S[k*ROW + n]``,
-   value k of sample n); pixels outside the array read as zero.
+   value k of sample n); pixels outside the array (the padding) read as zero.
 2. **Core**: one loop over the ``ROW`` samples computes every output value from the input
    values in registers and writes them to the upper rows of ``S``. Every index is a literal
    plus ``n``, so LLVM sees that the rows cannot overlap and vectorizes the loop without
@@ -39,6 +41,7 @@ KINDS = ("input", "output", "output_adjoint", "input_adjoint")
 ROW = 64  # samples per pass: 72 rows of S are 18 kB in float32, 36 kB in float64 (L1)
 OUT_ROW = 36  # the first output row of S (inputs use rows 0 .. 35 at most)
 GENERATED = Path(__file__).with_name("winograd_generated.py")
+ARGUMENTS = "src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw"
 
 
 def kind_matrices(kind: str, AT: np.ndarray, BT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -107,7 +110,7 @@ def _gather_image(rows: int, cols: int, indent: str) -> list[str]:
         f"{indent}for i in range({rows}):",
         f"{indent}    for j in range({cols}):",
         f"{indent}        row = S[(i * {cols} + j) * {ROW} : (i * {cols} + j + 1) * {ROW}]",
-        f"{indent}        if h0 + i < H and w0 + j < W:",
+        f"{indent}        if 0 <= h0 + i < H and 0 <= w0 + j < W:",
         f"{indent}            pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]",
         f"{indent}            for n in range(count):",
         f"{indent}                row[n] = pixel[n]",
@@ -148,7 +151,7 @@ def _scatter_image(rows: int, cols: int, store: str, indent: str) -> list[str]:
     return [
         f"{indent}for i in range({rows}):",
         f"{indent}    for j in range({cols}):",
-        f"{indent}        if h0 + i < H and w0 + j < W:",
+        f"{indent}        if 0 <= h0 + i < H and 0 <= w0 + j < W:",
         f"{indent}            k = {OUT_ROW} + i * {cols} + j",
         f"{indent}            row = S[k * {ROW} : (k + 1) * {ROW}]",
         f"{indent}            pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]",
@@ -175,28 +178,32 @@ def source(kind: str, L: np.ndarray, R: np.ndarray, m: int) -> str:
     else:
         store = "= row[n] + b" if kind == "output" else "+= row[n]"
         gather, scatter = _gather_block(q * s, i4), _scatter_image(p, r, store, i4)
-    return "\n".join(
-        [
-            f"def {function_name(kind, m)}(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):",
-            f'    """{kind} transform of F({m}x{m}, 3x3): {p * r} values per tile from {q * s}."""',
-            "    zero = Lm[0, 0] * 0",
-            f"    S = np.empty({(OUT_ROW + p * r) * ROW}, dtype=Lm.dtype)",
-            f"    nn = {block}.shape[2] // ntiles",
-            f"    h0 = {m} * th",
-            f"    C, H, W = {block}.shape[1], {image}.shape[1], {image}.shape[2]",
-            *_coefficients(L, R, "    "),
-            "    for c in range(C):",
-            "        b = bias[c]" if kind == "output" else "        b = zero",
-            "        for t in range(ntiles):",
-            f"            w0 = {m} * (tw0 + t)",
-            "            col = t * nn",
-            f"            for s0 in range(0, nn, {ROW}):",
-            f"                count = min({ROW}, nn - s0)",
-            *gather,
-            *_core(L, R, i4),
-            *scatter,
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                f"def {function_name(kind, m)}(" + ARGUMENTS + "):",
+                f'    """{kind} transform of F({m}x{m}, 3x3): {p * r} values per tile '
+                f'from {q * s}."""',
+                "    zero = Lm[0, 0] * 0",
+                f"    S = np.empty({(OUT_ROW + p * r) * ROW}, dtype=Lm.dtype)",
+                f"    nn = {block}.shape[2] // ntiles",
+                f"    h0 = {m} * th - ph",
+                f"    C, H, W = {block}.shape[1], {image}.shape[1], {image}.shape[2]",
+                *_coefficients(L, R, "    "),
+                "    for c in range(C):",
+                "        b = bias[c]" if kind == "output" else "        b = zero",
+                "        for t in range(ntiles):",
+                f"            w0 = {m} * (tw0 + t) - pw",
+                "            col = t * nn",
+                f"            for s0 in range(0, nn, {ROW}):",
+                f"                count = min({ROW}, nn - s0)",
+                *gather,
+                *_core(L, R, i4),
+                *scatter,
+            ]
+        )
+        + "\n"
+    )
 
 
 def module_source() -> str:

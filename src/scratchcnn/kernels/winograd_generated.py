@@ -9,24 +9,24 @@ Python: ``kernels/winograd_transforms.py`` compiles them with Numba (cached on d
 import numpy as np
 
 
-def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """input transform of F(2x2, 3x3): 16 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
     nn = dst.shape[2] // ntiles
-    h0 = 2 * th
+    h0 = 2 * th - ph
     C, H, W = dst.shape[1], src.shape[1], src.shape[2]
     for c in range(C):
         b = zero
         for t in range(ntiles):
-            w0 = 2 * (tw0 + t)
+            w0 = 2 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for i in range(4):
                     for j in range(4):
                         row = S[(i * 4 + j) * 64 : (i * 4 + j + 1) * 64]
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
                                 row[n] = pixel[n]
@@ -91,17 +91,17 @@ def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                         part[n] = row[n]
 
 
-def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """output transform of F(2x2, 3x3): 4 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(2560, dtype=Lm.dtype)
     nn = src.shape[2] // ntiles
-    h0 = 2 * th
+    h0 = 2 * th - ph
     C, H, W = src.shape[1], dst.shape[1], dst.shape[2]
     for c in range(C):
         b = bias[c]
         for t in range(ntiles):
-            w0 = 2 * (tw0 + t)
+            w0 = 2 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
@@ -143,7 +143,7 @@ def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                     S[2496 + n] = t_1_1 - t_1_2 - t_1_3
                 for i in range(2):
                     for j in range(2):
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             k = 36 + i * 2 + j
                             row = S[k * 64 : (k + 1) * 64]
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
@@ -151,24 +151,24 @@ def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                                 pixel[n] = row[n] + b
 
 
-def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """output_adjoint transform of F(2x2, 3x3): 16 values per tile from 4."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
     nn = dst.shape[2] // ntiles
-    h0 = 2 * th
+    h0 = 2 * th - ph
     C, H, W = dst.shape[1], src.shape[1], src.shape[2]
     for c in range(C):
         b = zero
         for t in range(ntiles):
-            w0 = 2 * (tw0 + t)
+            w0 = 2 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for i in range(2):
                     for j in range(2):
                         row = S[(i * 2 + j) * 64 : (i * 2 + j + 1) * 64]
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
                                 row[n] = pixel[n]
@@ -213,17 +213,17 @@ def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                         part[n] = row[n]
 
 
-def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """input_adjoint transform of F(2x2, 3x3): 16 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
     nn = src.shape[2] // ntiles
-    h0 = 2 * th
+    h0 = 2 * th - ph
     C, H, W = src.shape[1], dst.shape[1], dst.shape[2]
     for c in range(C):
         b = zero
         for t in range(ntiles):
-            w0 = 2 * (tw0 + t)
+            w0 = 2 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
@@ -285,7 +285,7 @@ def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                     S[3264 + n] = -t_3_3
                 for i in range(4):
                     for j in range(4):
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             k = 36 + i * 4 + j
                             row = S[k * 64 : (k + 1) * 64]
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
@@ -293,12 +293,12 @@ def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                                 pixel[n] += row[n]
 
 
-def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """input transform of F(4x4, 3x3): 36 values per tile from 36."""
     zero = Lm[0, 0] * 0
     S = np.empty(4608, dtype=Lm.dtype)
     nn = dst.shape[2] // ntiles
-    h0 = 4 * th
+    h0 = 4 * th - ph
     C, H, W = dst.shape[1], src.shape[1], src.shape[2]
     L_0_0 = Lm[0, 0]
     L_0_2 = Lm[0, 2]
@@ -327,14 +327,14 @@ def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
     for c in range(C):
         b = zero
         for t in range(ntiles):
-            w0 = 4 * (tw0 + t)
+            w0 = 4 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for i in range(6):
                     for j in range(6):
                         row = S[(i * 6 + j) * 64 : (i * 6 + j + 1) * 64]
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
                                 row[n] = pixel[n]
@@ -459,12 +459,12 @@ def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                         part[n] = row[n]
 
 
-def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """output transform of F(4x4, 3x3): 16 values per tile from 36."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
     nn = src.shape[2] // ntiles
-    h0 = 4 * th
+    h0 = 4 * th - ph
     C, H, W = src.shape[1], dst.shape[1], dst.shape[2]
     L_1_3 = Lm[1, 3]
     L_1_4 = Lm[1, 4]
@@ -481,7 +481,7 @@ def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
     for c in range(C):
         b = bias[c]
         for t in range(ntiles):
-            w0 = 4 * (tw0 + t)
+            w0 = 4 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
@@ -571,7 +571,7 @@ def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                     S[3264 + n] = t_3_1 - t_3_2 + R_3_3 * t_3_3 + R_3_4 * t_3_4 + t_3_5
                 for i in range(4):
                     for j in range(4):
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             k = 36 + i * 4 + j
                             row = S[k * 64 : (k + 1) * 64]
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
@@ -579,12 +579,12 @@ def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                                 pixel[n] = row[n] + b
 
 
-def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """output_adjoint transform of F(4x4, 3x3): 36 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(4608, dtype=Lm.dtype)
     nn = dst.shape[2] // ntiles
-    h0 = 4 * th
+    h0 = 4 * th - ph
     C, H, W = dst.shape[1], src.shape[1], src.shape[2]
     L_3_1 = Lm[3, 1]
     L_3_2 = Lm[3, 2]
@@ -601,14 +601,14 @@ def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
     for c in range(C):
         b = zero
         for t in range(ntiles):
-            w0 = 4 * (tw0 + t)
+            w0 = 4 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for i in range(4):
                     for j in range(4):
                         row = S[(i * 4 + j) * 64 : (i * 4 + j + 1) * 64]
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
                                 row[n] = pixel[n]
@@ -701,12 +701,12 @@ def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                         part[n] = row[n]
 
 
-def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
+def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
     """input_adjoint transform of F(4x4, 3x3): 36 values per tile from 36."""
     zero = Lm[0, 0] * 0
     S = np.empty(4608, dtype=Lm.dtype)
     nn = src.shape[2] // ntiles
-    h0 = 4 * th
+    h0 = 4 * th - ph
     C, H, W = src.shape[1], dst.shape[1], dst.shape[2]
     L_0_0 = Lm[0, 0]
     L_1_1 = Lm[1, 1]
@@ -735,7 +735,7 @@ def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
     for c in range(C):
         b = zero
         for t in range(ntiles):
-            w0 = 4 * (tw0 + t)
+            w0 = 4 * (tw0 + t) - pw
             col = t * nn
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
@@ -857,7 +857,7 @@ def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst):
                     S[4544 + n] = t_5_5
                 for i in range(6):
                     for j in range(6):
-                        if h0 + i < H and w0 + j < W:
+                        if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             k = 36 + i * 6 + j
                             row = S[k * 64 : (k + 1) * 64]
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]

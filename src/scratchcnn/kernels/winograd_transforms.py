@@ -34,17 +34,21 @@ from scratchcnn.kernels import compiled
 def _window_index(start: int, alpha: int, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``start .. start + alpha - 1`` clipped into range, and which were in range."""
     index = start + np.arange(alpha)
-    return np.minimum(index, size - 1), index < size
+    return np.clip(index, 0, size - 1), (index >= 0) & (index < size)
 
 
-def input_transform(Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None) -> None:
-    """V (alpha², C, ntiles*nn) = B^T d B of each tile window of Xp (C, H, W, N)."""
+def input_transform(Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None, pads=(0, 0)) -> None:
+    """V (alpha², C, ntiles*nn) = B^T d B of each tile window of Xp (C, H, W, N).
+
+    ``pads`` (top, left): the windows start that far before Xp's first row and column (the
+    zero padding that Xp lacks).
+    """
     C, H, W, _ = Xp.shape
     alpha = BT.shape[0]
     nn = V.shape[2] // ntiles
-    rows, row_ok = _window_index(m * th, alpha, H)
+    rows, row_ok = _window_index(m * th - pads[0], alpha, H)
     for t in range(ntiles):
-        cols, col_ok = _window_index(m * (tw0 + t), alpha, W)
+        cols, col_ok = _window_index(m * (tw0 + t) - pads[1], alpha, W)
         d = Xp[:, rows][:, :, cols][..., n0 : n0 + nn]  # (C, alpha, alpha, nn)
         d = d * (row_ok[:, None] & col_ok[None, :])[None, :, :, None]
         v = np.einsum("ai,cijn,bj->abcn", BT, d, BT)
@@ -82,19 +86,23 @@ def output_transform_adjoint(dY, AT, m, th, tw0, ntiles, n0, dM, tmp=None) -> No
         dM[:, :, t * nn : (t + 1) * nn] = dm.reshape(alpha * alpha, C_out, nn)
 
 
-def input_transform_adjoint(dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None) -> None:
-    """dXp (C, H, W, N) += B dV B^T of each tile, for dV (alpha², C, cols); windows overlap."""
+def input_transform_adjoint(dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None, pads=(0, 0)) -> None:
+    """dXp (C, H, W, N) += B dV B^T of each tile, for dV (alpha², C, cols); windows overlap.
+
+    ``pads`` as in :func:`input_transform`: what falls in the padding is dropped.
+    """
     C, H, W, _ = dXp.shape
     alpha = BT.shape[0]
     nn = dV.shape[2] // ntiles
-    h0 = m * th
+    h0 = m * th - pads[0]
     h1 = min(h0 + alpha, H)
     for t in range(ntiles):
-        w0 = m * (tw0 + t)
+        w0 = m * (tw0 + t) - pads[1]
         w1 = min(w0 + alpha, W)
         block = dV[:, :, t * nn : (t + 1) * nn].reshape(alpha, alpha, C, nn)
         d = np.einsum("ai,abcn,bj->cijn", BT, block, BT)
-        dXp[:, h0:h1, w0:w1, n0 : n0 + nn] += d[:, : h1 - h0, : w1 - w0]
+        top, left = max(0, -h0), max(0, -w0)
+        dXp[:, h0 + top : h1, w0 + left : w1, n0 : n0 + nn] += d[:, top : h1 - h0, left : w1 - w0]
 
 
 # -- compiled ------------------------------------------------------------------------------
@@ -116,13 +124,13 @@ class CompiledTransforms:
             for kind in KINDS
         }
 
-    def _run(self, kind, src, bias, th, tw0, ntiles, n0, dst) -> None:
+    def _run(self, kind, src, bias, th, tw0, ntiles, n0, dst, pads=(0, 0)) -> None:
         L, R = self._pairs[kind]
         L, R = L.astype(dst.dtype, copy=False), R.astype(dst.dtype, copy=False)
-        self._loops[kind](src, L, R, bias, th, tw0, ntiles, n0, dst)
+        self._loops[kind](src, L, R, bias, th, tw0, ntiles, n0, dst, *pads)
 
-    def input_transform(self, Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None) -> None:
-        self._run("input", Xp, BT[0], th, tw0, ntiles, n0, V)
+    def input_transform(self, Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None, pads=(0, 0)) -> None:
+        self._run("input", Xp, BT[0], th, tw0, ntiles, n0, V, pads)
 
     def output_transform(self, M, AT, bias, m, th, tw0, ntiles, n0, Y, tmp=None) -> None:
         self._run("output", M, bias, th, tw0, ntiles, n0, Y)
@@ -130,8 +138,10 @@ class CompiledTransforms:
     def output_transform_adjoint(self, dY, AT, m, th, tw0, ntiles, n0, dM, tmp=None) -> None:
         self._run("output_adjoint", dY, AT[0], th, tw0, ntiles, n0, dM)
 
-    def input_transform_adjoint(self, dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None) -> None:
-        self._run("input_adjoint", dV, BT[0], th, tw0, ntiles, n0, dXp)
+    def input_transform_adjoint(
+        self, dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None, pads=(0, 0)
+    ) -> None:
+        self._run("input_adjoint", dV, BT[0], th, tw0, ntiles, n0, dXp, pads)
 
 
 TRANSFORMS = SimpleNamespace(
