@@ -246,3 +246,18 @@ def test_float32_with_a_large_mean_stays_accurate(rng, training, kernel_path):
     for got, want in zip(*results, strict=True):
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3 * np.abs(want).max())
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_inference_under_no_grad_matches_pytorch(rng, affine, kernel_path):
+    """Eval mode without a graph: one scale and shift (compiled: one pass), as torch's eval."""
+    from scratchcnn.grad_mode import no_grad
+
+    layer = BatchNorm2d(3, affine=affine)
+    module = twin(layer, rng)
+    layer.eval()
+    module.eval()
+    X = rng.standard_normal((6, 3, 5, 7)) * 3 + 2
+    with no_grad():
+        A = layer.forward(X)
+    assert_close(A, module(torch.tensor(X)))

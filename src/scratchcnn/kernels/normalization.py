@@ -75,20 +75,26 @@ def batch_norm_inference(
     eps: float,
     gamma: np.ndarray | None,
     beta: np.ndarray | None,
+    use_compiled: bool | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """A (C, M) of :func:`batch_norm_forward` for fixed statistics, as one scale and shift.
 
-    ``A = rows * scale + shift`` with scale = gamma / sqrt(var + eps), shift = beta - mean *
-    scale: two passes over memory, no X_hat (nothing is kept for a backward pass).
+    ``A = (rows - mean) * scale + shift`` with scale = gamma / sqrt(var + eps), shift = beta:
+    one pass (compiled) or two (NumPy), no X_hat (nothing is kept for a backward pass).
     """
-    scale = (1.0 / np.sqrt(var + eps)).astype(rows.dtype, copy=False)
+    scale = 1.0 / np.sqrt(var + eps)
     if gamma is not None:
         scale = scale * gamma
-    shift = -mean * scale
-    if beta is not None:
-        shift = shift + beta
-    A = rows * scale.astype(rows.dtype, copy=False)[:, np.newaxis]
-    A += shift.astype(rows.dtype, copy=False)[:, np.newaxis]
+    shift = np.zeros_like(scale) if beta is None else beta
+    if _compiled(rows, use_compiled):
+        from scratchcnn.kernels import normalization_compiled
+
+        return normalization_compiled.normalize(rows, mean, scale, shift, out)
+    dtype = rows.dtype
+    A = np.subtract(rows, mean.astype(dtype, copy=False)[:, np.newaxis], out=out)
+    A *= scale.astype(dtype, copy=False)[:, np.newaxis]
+    A += shift.astype(dtype, copy=False)[:, np.newaxis]
     return A
 
 

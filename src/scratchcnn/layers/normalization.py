@@ -121,11 +121,11 @@ class _BatchNorm(Layer):
         self.running_var *= 1 - m
         self.running_var += (m * M / (M - 1)) * var
 
-    def _output_buffer(self, rows: np.ndarray) -> np.ndarray:
+    def _output_buffer(self, rows: np.ndarray, name: str = "output") -> np.ndarray:
         """The output rows, reused between batches (a model consumes them before the next)."""
-        buffer = self._workspace.get("output")
+        buffer = self._workspace.get(name)
         if buffer is None or buffer.shape != rows.shape or buffer.dtype != rows.dtype:
-            buffer = self._workspace["output"] = np.empty_like(rows)
+            buffer = self._workspace[name] = np.empty_like(rows)
         return buffer
 
     def forward(self, X: np.ndarray) -> np.ndarray:
@@ -155,7 +155,8 @@ class _BatchNorm(Layer):
         beta = self.b if self.affine and self.bias else None
         if not use_batch and not is_grad_enabled():  # inference: one scale and shift
             self._cache = None
-            A = batch_norm_inference(rows, mean, var, self.eps, gamma, beta)
+            out = self._output_buffer(rows, "inference") if self.reuse_output else None
+            A = batch_norm_inference(rows, mean, var, self.eps, gamma, beta, out=out)
             return from_batch_last(A.reshape(Xb.shape))
         out = self._output_buffer(rows) if self.reuse_output else None
         A, inv_std = batch_norm_forward(rows, mean, var, self.eps, gamma, beta, out=out)
