@@ -42,15 +42,21 @@ def blas_controller() -> Any:
     return ThreadpoolController()
 
 
-def run_parts(work: Callable[[Any], Any], parts: Sequence[Any]) -> list[Any]:
+def run_parts(
+    work: Callable[[Any], Any], parts: Sequence[Any], single_thread_blas: bool = False
+) -> list[Any]:
     """``[work(part) for part in parts]``, on up to ``thread_count()`` threads, BLAS at one.
 
-    The parts must write disjoint memory; results come back in the parts' order.
+    The parts must write disjoint memory; results come back in the parts' order. With
+    ``single_thread_blas`` BLAS runs on one thread even when the parts run serially, so that
+    a product's rounding never depends on the thread count.
     """
     threads = min(thread_count(), len(parts))
-    if threads <= 1:
+    if threads <= 1 and not single_thread_blas:
         return [work(part) for part in parts]
     controller = blas_controller()
     limit = controller.limit(limits=1, user_api="blas") if controller else nullcontext()
     with limit:
+        if threads <= 1:
+            return [work(part) for part in parts]
         return list(thread_pool(threads).map(work, parts))
