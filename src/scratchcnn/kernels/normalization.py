@@ -110,12 +110,11 @@ def batch_norm_backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(dX, dgamma, dbeta)`` for dA (C, M) and the forward's rows, mean and inv_std.
 
-    With ``overwrite_dA`` (a writeable, contiguous dA nobody reads again) the compiled path
-    writes dX over dA.
-
     dX is (C, M), the others (C,). With batch statistics (training) every input moves the
     mean and variance, so the gradient's mean and its projection on X_hat are subtracted;
-    with running statistics (eval) the normalization is a per-channel affine map.
+    with running statistics (eval) the normalization is a per-channel affine map. With
+    ``overwrite_dA`` (a writeable, contiguous dA nobody reads again) the compiled path
+    writes dX over dA.
     """
     scale = inv_std if gamma is None else gamma * inv_std
     M = dA.shape[1]

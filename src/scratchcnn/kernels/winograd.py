@@ -255,18 +255,12 @@ def winograd_forward(
         widest = max(blk.ntiles * blk.nn for blk in group)
         V_full = _scratch((alpha * alpha, C_in, widest), dtype)
         M_full = _scratch((alpha * alpha, C_out, widest), dtype)
-        in_tmp = _scratch((alpha, alpha, group[0].nn), dtype)
-        out_tmp = _scratch((m, alpha, group[0].nn), dtype)
         for blk in group:
             cols = blk.ntiles * blk.nn
             V, M = V_full[:, :, :cols], M_full[:, :, :cols]
-            ops.input_transform(
-                Xp, mats.BT, m, blk.th, blk.tw0, blk.ntiles, blk.n0, V, in_tmp, origin
-            )
+            ops.input_transform(Xp, mats.BT, m, blk.th, blk.tw0, blk.ntiles, blk.n0, V, pads=origin)
             np.matmul(U, V, out=M)
-            ops.output_transform(
-                M, mats.AT, bias, m, blk.th, blk.tw0, blk.ntiles, blk.n0, Y, out_tmp
-            )
+            ops.output_transform(M, mats.AT, bias, m, blk.th, blk.tw0, blk.ntiles, blk.n0, Y)
 
     _run_groups(work, [group._replace(phase=0) for group in groups])  # outputs are disjoint
     return Y
@@ -311,22 +305,20 @@ def winograd_backward(
         V_full = _scratch((alpha * alpha, C_in, widest), dtype)
         dM_full = _scratch((alpha * alpha, C_out, widest), dtype)
         dV_full = _scratch((alpha * alpha, C_in, widest), dtype) if compute_dx else None
-        in_tmp = _scratch((alpha, alpha, group[0].nn), dtype)
-        out_tmp = _scratch((alpha, m, group[0].nn), dtype)
         dU = np.zeros((alpha * alpha, C_out, C_in), dtype=dtype)
         dU_block = np.empty_like(dU)
         for blk in group:
             cols = blk.ntiles * blk.nn
             V, dM = V_full[:, :, :cols], dM_full[:, :, :cols]
             where = (m, blk.th, blk.tw0, blk.ntiles, blk.n0)
-            ops.input_transform(Xp, mats.BT, *where, V, in_tmp, origin)
-            ops.output_transform_adjoint(dY, mats.AT, *where, dM, out_tmp)
+            ops.input_transform(Xp, mats.BT, *where, V, pads=origin)
+            ops.output_transform_adjoint(dY, mats.AT, *where, dM)
             np.matmul(dM, V.transpose(0, 2, 1), out=dU_block)
             dU += dU_block
             if compute_dx:
                 dV = dV_full[:, :, :cols]
                 np.matmul(UT, dM, out=dV)
-                ops.input_transform_adjoint(dV, mats.BT, *where, dXp, in_tmp, origin)
+                ops.input_transform_adjoint(dV, mats.BT, *where, dXp, pads=origin)
         return dU
 
     partials = _run_groups(work, groups)

@@ -37,7 +37,7 @@ def _window_index(start: int, alpha: int, size: int) -> tuple[np.ndarray, np.nda
     return np.clip(index, 0, size - 1), (index >= 0) & (index < size)
 
 
-def input_transform(Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None, pads=(0, 0)) -> None:
+def input_transform(Xp, BT, m, th, tw0, ntiles, n0, V, pads=(0, 0)) -> None:
     """V (alpha², C, ntiles*nn) = B^T d B of each tile window of Xp (C, H, W, N).
 
     ``pads`` (top, left): the windows start that far before Xp's first row and column (the
@@ -55,7 +55,7 @@ def input_transform(Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None, pads=(0, 0)) ->
         V[:, :, t * nn : (t + 1) * nn] = v.reshape(alpha * alpha, C, nn)
 
 
-def output_transform(M, AT, bias, m, th, tw0, ntiles, n0, Y, tmp=None) -> None:
+def output_transform(M, AT, bias, m, th, tw0, ntiles, n0, Y) -> None:
     """Y's pixels of each tile (C_out, OH, OW, N) = A^T M A + bias, for M (alpha², C_out, cols)."""
     C_out, OH, OW, _ = Y.shape
     alpha = AT.shape[1]
@@ -70,7 +70,7 @@ def output_transform(M, AT, bias, m, th, tw0, ntiles, n0, Y, tmp=None) -> None:
         Y[:, h0:h1, w0:w1, n0 : n0 + nn] = y[:, : h1 - h0, : w1 - w0]
 
 
-def output_transform_adjoint(dY, AT, m, th, tw0, ntiles, n0, dM, tmp=None) -> None:
+def output_transform_adjoint(dY, AT, m, th, tw0, ntiles, n0, dM) -> None:
     """dM (alpha², C_out, cols) = A dY A^T of each tile of dY (C_out, OH, OW, N)."""
     C_out, OH, OW, _ = dY.shape
     alpha = AT.shape[1]
@@ -86,7 +86,7 @@ def output_transform_adjoint(dY, AT, m, th, tw0, ntiles, n0, dM, tmp=None) -> No
         dM[:, :, t * nn : (t + 1) * nn] = dm.reshape(alpha * alpha, C_out, nn)
 
 
-def input_transform_adjoint(dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None, pads=(0, 0)) -> None:
+def input_transform_adjoint(dV, BT, m, th, tw0, ntiles, n0, dXp, pads=(0, 0)) -> None:
     """dXp (C, H, W, N) += B dV B^T of each tile, for dV (alpha², C, cols); windows overlap.
 
     ``pads`` as in :func:`input_transform`: what falls in the padding is dropped.
@@ -109,9 +109,9 @@ def input_transform_adjoint(dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None, pads=
 class CompiledTransforms:
     """The four transforms of F(m, 3) as straight-line Numba loops (``winograd_generated.py``).
 
-    Same calls as the NumPy functions above; the ``tmp`` argument is ignored (each loop has
-    its own scratch rows). Each loop is compiled on its first call for the dtype it gets and
-    cached on disk by Numba (about two seconds each, once per machine).
+    Same calls as the NumPy functions above (each loop allocates its own scratch rows).
+    Each loop is compiled on its first call for the dtype it gets and cached on disk by
+    Numba (about two seconds each, once per machine).
     """
 
     def __init__(self, mats) -> None:
@@ -129,18 +129,16 @@ class CompiledTransforms:
         L, R = L.astype(dst.dtype, copy=False), R.astype(dst.dtype, copy=False)
         self._loops[kind](src, L, R, bias, th, tw0, ntiles, n0, dst, *pads)
 
-    def input_transform(self, Xp, BT, m, th, tw0, ntiles, n0, V, tmp=None, pads=(0, 0)) -> None:
+    def input_transform(self, Xp, BT, m, th, tw0, ntiles, n0, V, pads=(0, 0)) -> None:
         self._run("input", Xp, BT[0], th, tw0, ntiles, n0, V, pads)
 
-    def output_transform(self, M, AT, bias, m, th, tw0, ntiles, n0, Y, tmp=None) -> None:
+    def output_transform(self, M, AT, bias, m, th, tw0, ntiles, n0, Y) -> None:
         self._run("output", M, bias, th, tw0, ntiles, n0, Y)
 
-    def output_transform_adjoint(self, dY, AT, m, th, tw0, ntiles, n0, dM, tmp=None) -> None:
+    def output_transform_adjoint(self, dY, AT, m, th, tw0, ntiles, n0, dM) -> None:
         self._run("output_adjoint", dY, AT[0], th, tw0, ntiles, n0, dM)
 
-    def input_transform_adjoint(
-        self, dV, BT, m, th, tw0, ntiles, n0, dXp, tmp=None, pads=(0, 0)
-    ) -> None:
+    def input_transform_adjoint(self, dV, BT, m, th, tw0, ntiles, n0, dXp, pads=(0, 0)) -> None:
         self._run("input_adjoint", dV, BT[0], th, tw0, ntiles, n0, dXp, pads)
 
 
