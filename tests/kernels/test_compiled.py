@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import subprocess
 import sys
@@ -149,37 +148,6 @@ def test_importing_the_library_neither_imports_numba_nor_compiles():
         "print('numba' in sys.modules)"
     )
     assert run_python(code) == "False"
-
-
-# -- direct convolution --------------------------------------------------------------------------
-@pytest.mark.skipif(not compiled.HAVE_NUMBA, reason="Numba is not installed")
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(
-    "C_in, C_out, kernel, stride, dilation",
-    [
-        (1, 6, (5, 5), (1, 1), (1, 1)),
-        (3, 4, (3, 3), (2, 1), (1, 2)),
-        (2, 8, (1, 3), (1, 3), (2, 1)),
-    ],
-)
-def test_direct_conv_matches_im2col(
-    C_in: int, C_out: int, kernel: tuple, stride: tuple, dilation: tuple, dtype: type,
-    rng: np.random.Generator,
-) -> None:
-    from scratchcnn.kernels.im2col import conv_output_size, im2col
-
-    Xp = rng.standard_normal((C_in, 11, 10, 7)).astype(dtype)
-    W = rng.standard_normal((C_out, C_in, *kernel)).astype(dtype)
-    b = rng.standard_normal(C_out).astype(dtype)
-    out = conv_output_size(Xp.shape[1:-1], kernel, stride, dilation)
-    cols = im2col(Xp, kernel, stride, dilation).reshape(-1, math.prod(out) * 7)
-    expected = (W.reshape(C_out, -1) @ cols + b[:, None]).reshape(C_out, *out, 7)
-    tolerance = 1e-5 if dtype == np.float32 else 1e-12
-    Y = compiled.conv2d_direct_forward(
-        Xp, W, b, stride, dilation, out=np.empty((C_out, *out, 7), dtype=dtype)
-    )
-    assert Y.dtype == dtype
-    np.testing.assert_allclose(Y, expected, rtol=tolerance, atol=tolerance)
 
 
 @pytest.mark.skipif(not compiled.HAVE_NUMBA, reason="Numba is not installed")

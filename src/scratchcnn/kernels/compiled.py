@@ -120,29 +120,6 @@ def _relu_backward_inplace_loop(A, dA, zero):  # pragma: no cover
             dA[i] = zero
 
 
-def _conv2d_direct_forward_loop(Xp, W, b, SH, SW, DH, DW, Y):  # pragma: no cover
-    """Y (C_out, OH, OW, N) = b + sum over (c, i, j) of W[o, c, i, j] * Xp[c, shifted, N].
-
-    A direct convolution of a padded batch-last Xp (C, H, W, N), groups=1, for inference with
-    layers whose im2col matrix is too thin for BLAS (LeNet-5's first layer: 25 rows).
-    """
-    C_out, C, KH, KW = W.shape
-    _, OH, OW, N = Y.shape
-    for o in range(C_out):
-        for oh in range(OH):
-            for ow in range(OW):
-                y = Y[o, oh, ow]
-                for n in range(N):
-                    y[n] = b[o]
-                for c in range(C):
-                    for i in range(KH):
-                        for j in range(KW):
-                            w = W[o, c, i, j]
-                            x = Xp[c, oh * SH + i * DH, ow * SW + j * DW]
-                            for n in range(N):
-                                y[n] += w * x[n]
-
-
 def _col2im2d_loop(cols, SH, SW, DH, DW, out):  # pragma: no cover
     """out (C, H, W, N) = the sum, for each input pixel, of the columns that read it.
 
@@ -180,7 +157,6 @@ _LOOPS = {
     "max_pool2d_backward": _max_pool2d_backward_loop,
     "relu_backward": _relu_backward_loop,
     "relu_backward_inplace": _relu_backward_inplace_loop,
-    "conv2d_direct_forward": _conv2d_direct_forward_loop,
     "col2im2d": _col2im2d_loop,
 }
 
@@ -284,37 +260,6 @@ def relu_backward(A: np.ndarray, dA: np.ndarray, in_place: bool = False) -> np.n
     else:
         _jit().relu_backward(*flat, A.dtype.type(0))
     return dX
-
-
-# A direct convolution beats im2col + BLAS for inference when the im2col matrix has few rows
-# and the output few channels (the product is then memory-bound on the columns): LeNet-5's
-# first layer (25 rows, 6 channels) at batch 1000 took 10.5 ms instead of 13-15 ms. With 32
-# output channels it was slower, and in training the columns are needed for dW anyway.
-DIRECT_CONV_MAX_ROWS = 32
-DIRECT_CONV_MAX_CHANNELS = 8
-
-
-def conv2d_direct_applies(W: np.ndarray, groups: int) -> bool:
-    """Whether the direct convolution serves this 2-D weight (C_out, C_in, KH, KW)."""
-    return (
-        W.ndim == 4
-        and groups == 1
-        and W.shape[0] <= DIRECT_CONV_MAX_CHANNELS
-        and W.shape[1] * W.shape[2] * W.shape[3] <= DIRECT_CONV_MAX_ROWS
-        and W.dtype in (np.float32, np.float64)
-    )
-
-
-def conv2d_direct_forward(
-    Xp: np.ndarray, W: np.ndarray, b: np.ndarray | None, stride: Ints, dilation: Ints,
-    out: np.ndarray,
-) -> np.ndarray:
-    """``out`` (C_out, OH, OW, N) filled from a padded Xp (C, H, W, N); returns ``out``."""
-    Xp = np.ascontiguousarray(Xp)
-    W = np.ascontiguousarray(W)
-    bias = np.zeros(W.shape[0], dtype=W.dtype) if b is None else np.ascontiguousarray(b)
-    _jit().conv2d_direct_forward(Xp, W, bias, *stride, *dilation, out)
-    return out
 
 
 def col2im2d(cols: np.ndarray, padded_shape: Ints, stride: Ints, dilation: Ints) -> np.ndarray:

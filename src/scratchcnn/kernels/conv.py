@@ -1,5 +1,10 @@
 """Convolution (cross-correlation, as in PyTorch) forward and backward via im2col + matmul.
 
+Two faster algorithms take the layers they suit (Numba loops, each with a NumPy twin):
+Winograd F(4x4, 3x3) for 3x3 stride-1 layers with 8+ channels (``kernels/winograd.py``) and
+the direct row convolution for thin stride-1 layers (``kernels/direct.py``). This module
+routes between them and im2col, which stays the reference for every layer.
+
 Batch-last throughout: X (C_in, *S, N) -> Y (C_out, *OS, N), weight W (C_out, C_in/G, *K).
 With P = prod(OS) * N output positions, the forward pass is one product per group:
 ``W.reshape(G, C_out/G, C_in/G * prod(K)) @ cols.reshape(G, C_in/G * prod(K), P)``; the
@@ -21,7 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratchcnn.kernels import compiled, winograd
+from scratchcnn.kernels import compiled, direct, winograd
+from scratchcnn.kernels.direct import DirectSaved
 from scratchcnn.kernels.im2col import col2im, conv_output_size, im2col
 from scratchcnn.kernels.padding import Pads, pad, pad_adjoint, padded_shape
 from scratchcnn.kernels.products import weight_gradient
@@ -109,15 +115,6 @@ def _winograd_input(
     return _padded(X, pads, padding_mode, workspace), ((0, 0), (0, 0))
 
 
-def uses_direct(W: np.ndarray, groups: int) -> bool:
-    """Whether an inference forward takes the compiled direct convolution, not im2col + BLAS.
-
-    Only for thin im2col matrices with few output channels (LeNet-5's first layer), where the
-    product is memory-bound, and only when Numba is available (the NumPy path is kept).
-    """
-    return compiled.conv2d_direct_applies(W, groups) and compiled.usable()
-
-
 def _is_pointwise(kernel_size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
     """1x1 kernels with stride 1: cols is the input itself, so im2col/col2im copy nothing."""
     return all(k == 1 for k in kernel_size) and all(s == 1 for s in stride)
@@ -139,7 +136,8 @@ def conv_forward(
 
     ``pads`` holds a (left, right) pair per spatial axis. Returns ``(Y, cols)``; pass ``cols``
     (C_in, *K, *OS, N) to :func:`conv_backward`. For the layers :func:`uses_winograd` picks,
-    the second item is a :class:`WinogradSaved` (the padded input) instead. X, W and b share
+    the second item is a :class:`WinogradSaved` (the padded input) instead, and for those
+    ``direct.applies`` picks a :class:`DirectSaved` (the padded input). X, W and b share
     one floating dtype; with ``reuse_output`` Y is the workspace's output buffer
     (see :func:`_output`).
     """
@@ -153,6 +151,9 @@ def conv_forward(
         return winograd.winograd_forward(Xp, W, b, out=Y, pads=inner), WinogradSaved(Xp, inner)
     Xp = _padded(X, pads, padding_mode, workspace)
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
+    if direct.applies(W, stride, dilation, groups):
+        Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
+        return direct.direct_forward(Xp, W, b, dilation, out=Y), DirectSaved(Xp)
     cols_shape = (X.shape[0], *kernel_size, *out_size, N)
     cols = im2col(
         Xp, kernel_size, stride, dilation, out=_buffer(workspace, "cols", cols_shape, X.dtype)
@@ -206,8 +207,8 @@ def conv_forward_banded(
     if uses_winograd(W, stride, dilation, groups):  # works in cache-sized blocks already
         Xw, inner = _winograd_input(X, pads, padding_mode, workspace)
         return winograd.winograd_forward(Xw, W, b, out=Y, pads=inner)
-    if uses_direct(W, groups):  # reads Xp in place: no columns to band
-        return compiled.conv2d_direct_forward(Xp, W, b, stride, dilation, out=Y)
+    if direct.applies(W, stride, dilation, groups):  # reads Xp in place: no columns to band
+        return direct.direct_forward(Xp, W, b, dilation, out=Y)
     rows = C_in * math.prod(kernel_size)
     row_positions = math.prod(out_size[1:]) * N  # output positions in one band row
     band = max(1, min(out_size[0], band_bytes // max(1, rows * row_positions * X.itemsize)))
@@ -272,6 +273,14 @@ def conv_backward(
         db = dY.reshape(C_out, P).sum(axis=1) if has_bias else None
         dXp, dW = winograd.winograd_backward(dY, cols.Xp, W, compute_dx, pads=cols.pads)
         if dXp is not None and dXp.shape != tuple(input_shape):  # padded first (other modes)
+            dXp = pad_adjoint(dXp, pads, padding_mode)
+        return dXp, dW, db
+    if isinstance(cols, DirectSaved):
+        db = dY.reshape(C_out, P).sum(axis=1) if has_bias and compute_dw else None
+        dXp, dW = direct.direct_backward(
+            dY, cols.Xp, W, dilation, compute_dx, compute_dw, workspace
+        )
+        if dXp is not None and any(left or right for left, right in pads):
             dXp = pad_adjoint(dXp, pads, padding_mode)
         return dXp, dW, db
     rows = cols.shape[0] * math.prod(kernel_size)

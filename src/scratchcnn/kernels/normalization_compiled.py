@@ -117,7 +117,7 @@ def _over_channels(loop, C: int, *args) -> None:
     """``loop(..., first, last, ...)`` over parts of CHANNELS_PER_PART channels, threaded."""
     head, tail = args[0], args[1:]
     parts = [(c, min(C, c + CHANNELS_PER_PART)) for c in range(0, C, CHANNELS_PER_PART)]
-    run_parts(lambda part: loop(*head, *part, *tail), parts)
+    run_parts(lambda part: loop(*head, *part, *tail), parts, uses_blas=False)
 
 
 # -- entry points --------------------------------------------------------------------------------

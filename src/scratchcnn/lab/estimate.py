@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from scratchcnn.kernels import direct
 from scratchcnn.kernels.conv import uses_winograd
 from scratchcnn.lab.explain import _paths, explain, format_bytes
 from scratchcnn.layers import (
@@ -125,8 +126,8 @@ def _duration(seconds: float) -> str:
 def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> float:
     """Elements per sample a layer allocates in a training forward and keeps until backward.
 
-    Convolutions keep their im2col columns (none on the Winograd path), the padded input and
-    their output buffer;
+    Convolutions keep their im2col columns (none on the Winograd and direct paths), the padded
+    input and their output buffer;
     pooling its output and argmax (one byte per output, counted as a quarter element);
     element-wise layers their output unless they work in place.
     """
@@ -143,11 +144,11 @@ def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int
         return kept + n_out
     if isinstance(layer, _ConvNd):
         pointwise = all(k == 1 for k in layer.kernel_size) and all(s == 1 for s in layer.stride)
-        # Winograd keeps only the padded input (kernels/conv.py: WinogradSaved)
-        winograd = uses_winograd(layer.W, layer.stride, layer.dilation, layer.groups)
+        # Winograd and direct keep only the padded input (WinogradSaved, DirectSaved)
+        args = (layer.W, layer.stride, layer.dilation, layer.groups)
         columns = (
             0
-            if pointwise or winograd
+            if pointwise or uses_winograd(*args) or direct.applies(*args)
             else n_out // layer.out_channels * layer.in_channels * math.prod(layer.kernel_size)
         )
         padded = 0
@@ -188,12 +189,18 @@ def _gradient_elements(layer: Layer, in_shape: tuple[int, ...], first: bool) -> 
         return 0  # nothing below needs it / a view
     if isinstance(layer, ReLU):
         return 0  # in place over dA inside a model
+    extra = 0
+    if isinstance(layer, _ConvNd) and direct.applies(
+        layer.W, layer.stride, layer.dilation, layer.groups
+    ):  # dY with (KW-1)*DW zero columns on each side (kernels/direct.py)
+        *rows, width = layer.output_shape(in_shape)
+        extra = math.prod(rows) * (width + 2 * (layer.kernel_size[-1] - 1) * layer.dilation[-1])
     if isinstance(layer, _ConvNd) and any(left or right for left, right in layer.pads):
         padded = in_shape[0] * math.prod(
             n + left + right for n, (left, right) in zip(in_shape[1:], layer.pads, strict=True)
         )
-        return padded + n_in
-    return n_in
+        return padded + n_in + extra
+    return n_in + extra
 
 
 def _training_flops(layers: Sequence[Layer], records: Sequence[Any]) -> int:
