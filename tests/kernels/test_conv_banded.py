@@ -1,11 +1,22 @@
-"""The banded (inference) convolution equals the full im2col convolution."""
+"""The banded (inference) convolution equals the full im2col convolution.
+
+Every test runs twice: with the direct convolution taking the thin layers it serves, and with
+it off, so that im2col's bands and column overwriting are checked on those layers too.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from scratchcnn.kernels import direct
 from scratchcnn.kernels.conv import conv_forward, conv_forward_banded
+
+
+@pytest.fixture(autouse=True, params=["direct", "im2col"])
+def thin_layer_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setattr(direct, "ENABLED", direct.ENABLED and request.param == "direct")
+    return request.param
 
 CASES = [
     # (C_in, C_out, spatial, kernel, stride, dilation, pads, groups, mode)
@@ -48,7 +59,9 @@ def test_overwriting_cols_gives_the_same_gradients(groups: int, rng: np.random.G
     args = (((1, 0), (0, 1)), (2, 1), (1, 1), groups, "zeros")
     Y, cols = conv_forward(X, W, None, *args)
     dY = rng.standard_normal(Y.shape)
-    kept = conv_backward(dY, cols.copy(), W, X.shape, *args, has_bias=False)
+    # the direct path keeps the input, which overwrite_cols must leave alone
+    kept_cols = cols.copy() if isinstance(cols, np.ndarray) else cols
+    kept = conv_backward(dY, kept_cols, W, X.shape, *args, has_bias=False)
     reused = conv_backward(dY, cols, W, X.shape, *args, has_bias=False, overwrite_cols=True)
     for a, b in zip(kept, reused, strict=True):
         if a is not None:

@@ -32,7 +32,7 @@ def _relative(got: np.ndarray, expected: np.ndarray) -> float:
     return float(np.abs(got - expected).max(initial=0.0)) / scale
 
 
-def _torch_reference(X, W, b, dY, dilation):
+def _torch_reference(X, W, b, dY, dilation, stride=None):
     """(Y, dX, dW) from torch in float64, for batch-last X (C, *S, N), dY (C_out, *OS, N)."""
     nd = W.ndim - 2
     order = (nd + 1, *range(nd + 1))  # batch-last -> batch-first
@@ -40,7 +40,7 @@ def _torch_reference(X, W, b, dY, dilation):
     Wt = torch.from_numpy(W.astype(np.float64)).requires_grad_()
     bt = None if b is None else torch.from_numpy(b.astype(np.float64))
     conv_fn = F.conv1d if nd == 1 else F.conv2d
-    Yt = conv_fn(Xt, Wt, bt, dilation=dilation)
+    Yt = conv_fn(Xt, Wt, bt, stride=stride or (1,) * nd, dilation=dilation)
     Yt.backward(torch.from_numpy(dY.transpose(order).astype(np.float64)))
     back = (*range(1, nd + 2), 0)
     return (
@@ -64,6 +64,15 @@ CASES = [
     (3, 4, (5,), (1,), (17,), 6),
     (2, 6, (3,), (2,), (11,), 3),
 ]
+# (C_in, C_out, kernel, stride, dilation, spatial, batch): strided forward and weight
+# gradient, including samples that do not fill a chunk (batch 600 > CHUNK) and MNIST-1D's.
+STRIDED = [
+    (1, 25, (5,), (2,), (1,), (42,), 7),
+    (25, 25, (3,), (2,), (1,), (21,), 3),
+    (3, 5, (3, 3), (2, 2), (1, 1), (9, 10), 4),
+    (2, 6, (3, 2), (1, 3), (2, 1), (11, 12), 2),
+    (2, 3, (3, 3), (3, 2), (1, 2), (10, 9), 600),
+]
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -79,12 +88,38 @@ def test_forward_and_gradients_match_torch(
     dY = rng.standard_normal((C_out, *out_size, batch)).astype(dtype)
     Y_ref, dX_ref, dW_ref = _torch_reference(X, W, b, dY, dilation)
 
-    Y = direct.direct_forward(X, W, b, dilation, out=np.empty_like(dY), use_compiled=use_compiled)
-    dX, dW = direct.direct_backward(dY, X, W, dilation, workspace={}, use_compiled=use_compiled)
+    ones = (1,) * len(kernel)
+    Y = direct.direct_forward(X, W, b, ones, dilation, np.empty_like(dY), use_compiled)
+    dX, dW = direct.direct_backward(dY, X, W, ones, dilation, use_compiled=use_compiled)
     for name, got, expected in (("Y", Y, Y_ref), ("dX", dX, dX_ref), ("dW", dW, dW_ref)):
         assert got.shape == expected.shape and got.dtype == dtype, name
         error = _relative(got, expected)
         assert error <= TOLERANCE[dtype], f"{name}: relative error {error:.2e}"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", STRIDED, ids=lambda c: f"{c[0]}-{c[1]}-{c[2]}-s{c[3]}")
+def test_strided_forward_and_weight_gradient_match_torch(
+    case: tuple, dtype: type, use_compiled: bool, rng: np.random.Generator
+) -> None:
+    C_in, C_out, kernel, stride, dilation, spatial, batch = case
+    X = rng.standard_normal((C_in, *spatial, batch)).astype(dtype)
+    W = rng.standard_normal((C_out, C_in, *kernel)).astype(dtype)
+    b = rng.standard_normal(C_out).astype(dtype)
+    out_size = conv.conv_output_size(spatial, kernel, stride, dilation)
+    dY = rng.standard_normal((C_out, *out_size, batch)).astype(dtype)
+    Y_ref, _, dW_ref = _torch_reference(X, W, b, dY, dilation, stride)
+    Y = direct.direct_forward(X, W, b, stride, dilation, np.empty_like(dY), use_compiled)
+    dX, dW = direct.direct_backward(
+        dY, X, W, stride, dilation, compute_dx=False, use_compiled=use_compiled
+    )
+    assert dX is None
+    for name, got, expected in (("Y", Y, Y_ref), ("dW", dW, dW_ref)):
+        assert got.shape == expected.shape and got.dtype == dtype, name
+        error = _relative(got, expected)
+        assert error <= TOLERANCE[dtype], f"{name}: relative error {error:.2e}"
+    with pytest.raises(ValueError, match="direct_backward: the input gradient needs stride 1"):
+        direct.direct_backward(dY, X, W, stride, dilation, use_compiled=use_compiled)
 
 
 def test_backward_parts_and_no_bias(use_compiled: bool, rng: np.random.Generator) -> None:
@@ -92,12 +127,16 @@ def test_backward_parts_and_no_bias(use_compiled: bool, rng: np.random.Generator
     X = rng.standard_normal((2, 8, 8, 3))
     W = rng.standard_normal((5, 2, 3, 3))
     dY = rng.standard_normal((5, 6, 6, 3))
-    Y = direct.direct_forward(X, W, None, (1, 1), np.empty_like(dY), use_compiled=use_compiled)
+    Y = direct.direct_forward(X, W, None, (1, 1), (1, 1), np.empty_like(dY), use_compiled)
     expected, dX_ref, dW_ref = _torch_reference(X, W, None, dY, (1, 1))
     assert _relative(Y, expected) <= 1e-12
-    dX, dW = direct.direct_backward(dY, X, W, (1, 1), compute_dw=False, use_compiled=use_compiled)
+    dX, dW = direct.direct_backward(
+        dY, X, W, (1, 1), (1, 1), compute_dw=False, use_compiled=use_compiled
+    )
     assert dW is None and _relative(dX, dX_ref) <= 1e-12
-    dX, dW = direct.direct_backward(dY, X, W, (1, 1), compute_dx=False, use_compiled=use_compiled)
+    dX, dW = direct.direct_backward(
+        dY, X, W, (1, 1), (1, 1), compute_dx=False, use_compiled=use_compiled
+    )
     assert dX is None and _relative(dW, dW_ref) <= 1e-12
 
 
@@ -109,7 +148,7 @@ def test_workspace_keeps_zero_borders(rng: np.random.Generator) -> None:
     workspace: dict[str, np.ndarray] = {}
     for _ in range(3):
         dY = rng.standard_normal((4, 6, 6, 4)).astype(np.float32) * 100
-        dX, _ = direct.direct_backward(dY, X, W, (1, 1), workspace=workspace)
+        dX, _ = direct.direct_backward(dY, X, W, (1, 1), (1, 1), workspace=workspace)
         _, dX_ref, _ = _torch_reference(X, W, None, dY, (1, 1))
         assert _relative(dX, dX_ref) <= 2e-5
     assert "direct_dy" in workspace
@@ -127,8 +166,8 @@ def test_results_do_not_depend_on_the_thread_count(
     results = []
     for threads in ("1", "2"):
         monkeypatch.setenv("SCRATCHCNN_NUM_THREADS", threads)
-        Y = direct.direct_forward(X, W, b, (1, 1), out=np.empty_like(dY))
-        results.append((Y, *direct.direct_backward(dY, X, W, (1, 1), workspace={})))
+        Y = direct.direct_forward(X, W, b, (1, 1), (1, 1), out=np.empty_like(dY))
+        results.append((Y, *direct.direct_backward(dY, X, W, (1, 1), (1, 1), workspace={})))
     for one, two in zip(*results, strict=True):
         np.testing.assert_array_equal(one, two)
 
@@ -141,7 +180,8 @@ def test_results_do_not_depend_on_the_thread_count(
         ((16, 6, 5, 5), (1, 1), 1, True),  # and its second
         ((32, 3, 3, 3), (1, 1), 1, True),  # an RGB stem
         ((25, 1, 5), (1,), 1, True),  # 1-D
-        ((6, 1, 5, 5), (2, 2), 1, False),  # stride 2
+        ((25, 25, 3), (2,), 1, True),  # MNIST-1D's strided layers
+        ((6, 1, 5, 5), (2, 2), 1, True),  # stride 2 (its dX comes from col2im)
         ((6, 2, 5, 5), (1, 1), 2, False),  # groups
         ((8, 4, 1, 1), (1, 1), 1, False),  # 1x1: BLAS on the input itself
         ((16, 8, 9, 9), (1, 1), 1, False),  # wider than the generated loops
@@ -156,34 +196,35 @@ def test_which_layers_take_it(shape: tuple, stride: tuple, groups: int, expected
 
 
 @pytest.mark.skipif(not compiled.HAVE_NUMBA, reason="Numba is not installed")
-def test_conv_routes_lenet_layers_and_padding(rng: np.random.Generator) -> None:
+@pytest.mark.parametrize("stride", [(1, 1), (2, 1)])
+def test_conv_routes_thin_layers_and_padding(stride: tuple, rng: np.random.Generator) -> None:
     """conv_forward keeps a DirectSaved; padded layers give dX at the input's shape."""
-    X = rng.standard_normal((1, 10, 9, 4))
-    W = rng.standard_normal((6, 1, 5, 5))
+    X = rng.standard_normal((2, 10, 9, 4))
+    W = rng.standard_normal((6, 2, 5, 5))
     b = rng.standard_normal(6)
     pads = ((2, 2), (1, 3))
-    Y, saved = conv.conv_forward(X, W, b, pads, (1, 1), (1, 1), padding_mode="reflect")
+    Y, saved = conv.conv_forward(X, W, b, pads, stride, (1, 1), padding_mode="reflect")
     assert isinstance(saved, direct.DirectSaved)
     dY = rng.standard_normal(Y.shape)
     dX, dW, db = conv.conv_backward(
-        dY, saved, W, X.shape, pads, (1, 1), (1, 1), padding_mode="reflect"
+        dY, saved, W, X.shape, pads, stride, (1, 1), padding_mode="reflect"
     )
     direct_results = (Y, dX, dW, db)
     original = direct.ENABLED
     try:
         direct.ENABLED = False
-        Y2, cols = conv.conv_forward(X, W, b, pads, (1, 1), (1, 1), padding_mode="reflect")
+        Y2, cols = conv.conv_forward(X, W, b, pads, stride, (1, 1), padding_mode="reflect")
         assert isinstance(cols, np.ndarray)
         reference = (
             Y2,
-            *conv.conv_backward(dY, cols, W, X.shape, pads, (1, 1), (1, 1), padding_mode="reflect"),
+            *conv.conv_backward(dY, cols, W, X.shape, pads, stride, (1, 1), padding_mode="reflect"),
         )
     finally:
         direct.ENABLED = original
     for got, expected in zip(direct_results, reference, strict=True):
         assert got.shape == expected.shape
         assert _relative(got, expected) <= 1e-12
-    Y3 = conv.conv_forward_banded(X, W, b, pads, (1, 1), (1, 1), padding_mode="reflect")
+    Y3 = conv.conv_forward_banded(X, W, b, pads, stride, (1, 1), padding_mode="reflect")
     assert _relative(Y3, Y) <= 1e-12
 
 

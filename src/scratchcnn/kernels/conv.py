@@ -153,7 +153,7 @@ def conv_forward(
     out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
     if direct.applies(W, stride, dilation, groups):
         Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
-        return direct.direct_forward(Xp, W, b, dilation, out=Y), DirectSaved(Xp)
+        return direct.direct_forward(Xp, W, b, stride, dilation, out=Y), DirectSaved(Xp)
     cols_shape = (X.shape[0], *kernel_size, *out_size, N)
     cols = im2col(
         Xp, kernel_size, stride, dilation, out=_buffer(workspace, "cols", cols_shape, X.dtype)
@@ -201,14 +201,14 @@ def conv_forward_banded(
     """
     kernel_size = W.shape[2:]
     C_in, C_out, N = X.shape[0], W.shape[0], X.shape[-1]
-    Xp = _padded(X, pads, padding_mode, workspace)
-    out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
+    out_size = conv_output_size(padded_shape(X.shape, pads)[1:-1], kernel_size, stride, dilation)
     Y = _output(workspace, "inference_output", (C_out, *out_size, N), X.dtype, reuse_output)
     if uses_winograd(W, stride, dilation, groups):  # works in cache-sized blocks already
         Xw, inner = _winograd_input(X, pads, padding_mode, workspace)
         return winograd.winograd_forward(Xw, W, b, out=Y, pads=inner)
+    Xp = _padded(X, pads, padding_mode, workspace)
     if direct.applies(W, stride, dilation, groups):  # reads Xp in place: no columns to band
-        return direct.direct_forward(Xp, W, b, dilation, out=Y)
+        return direct.direct_forward(Xp, W, b, stride, dilation, out=Y)
     rows = C_in * math.prod(kernel_size)
     row_positions = math.prod(out_size[1:]) * N  # output positions in one band row
     band = max(1, min(out_size[0], band_bytes // max(1, rows * row_positions * X.itemsize)))
@@ -277,9 +277,18 @@ def conv_backward(
         return dXp, dW, db
     if isinstance(cols, DirectSaved):
         db = dY.reshape(C_out, P).sum(axis=1) if has_bias and compute_dw else None
+        stride_one = all(s == 1 for s in stride)
         dXp, dW = direct.direct_backward(
-            dY, cols.Xp, W, dilation, compute_dx, compute_dw, workspace
+            dY, cols.Xp, W, stride, dilation, compute_dx and stride_one, compute_dw, workspace
         )
+        if compute_dx and not stride_one:  # W^T dY and col2im need no columns of the input
+            cols_shape = (W.shape[1], *kernel_size, *dY.shape[1:])
+            rows = W.shape[1] * math.prod(kernel_size)
+            dcols = _buffer(workspace, "dcols", (rows, P), W.dtype)
+            dXp = _input_gradient(
+                dY.reshape(C_out, P), W.reshape(C_out, -1), cols_shape, dcols,
+                padded_shape(input_shape, pads), stride, dilation,
+            )  # fmt: skip
         if dXp is not None and any(left or right for left, right in pads):
             dXp = pad_adjoint(dXp, pads, padding_mode)
         return dXp, dW, db
@@ -307,14 +316,31 @@ def conv_backward(
         dcols = cols_g
     else:
         dcols = _buffer(workspace, "dcols", cols_g.shape, W.dtype)
-    dcols = np.matmul(W_g.swapaxes(-1, -2), dY_g, out=dcols).reshape(cols.shape)
     full_shape = padded_shape(input_shape, pads)
-    if pointwise:
-        dXp = dcols.reshape(full_shape)
-    elif len(kernel_size) == 2 and dcols.dtype in (np.float32, np.float64) and compiled.usable():
-        dXp = compiled.col2im2d(dcols, full_shape, stride, dilation)
-    else:
-        dXp = col2im(dcols, full_shape, kernel_size, stride, dilation)
+    dXp = _input_gradient(dY_g, W_g, cols.shape, dcols, full_shape, stride, dilation)
     if any(left or right for left, right in pads):
         return pad_adjoint(dXp, pads, padding_mode), dW, db
     return dXp, dW, db
+
+
+def _input_gradient(
+    dY_g: np.ndarray,
+    W_g: np.ndarray,
+    cols_shape: tuple[int, ...],
+    dcols: np.ndarray | None,
+    full_shape: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> np.ndarray:
+    """The padded input's gradient (C_in, *padded S, N): col2im(W^T dY).
+
+    ``dY_g`` (G, C_out/G, P) or (C_out, P) and ``W_g`` as grouped for the product; the column
+    gradient goes into ``dcols`` (any array of cols_shape's size, or None for a new one).
+    """
+    kernel_size = cols_shape[1 : 1 + len(stride)]
+    dcols = np.matmul(W_g.swapaxes(-1, -2), dY_g, out=dcols).reshape(cols_shape)
+    if _is_pointwise(kernel_size, stride):
+        return dcols.reshape(full_shape)
+    if len(kernel_size) == 2 and dcols.dtype in (np.float32, np.float64) and compiled.usable():
+        return compiled.col2im2d(dcols, full_shape, stride, dilation)
+    return col2im(dcols, full_shape, kernel_size, stride, dilation)

@@ -1,26 +1,31 @@
-"""Direct convolution for stride-1 layers with few channels: whole rows, no im2col.
+"""Direct convolution for layers with few input values per output: whole rows, no im2col.
 
-Batch-last, an image row ``X[c, h]`` (W, N) is one contiguous run of ``W*N`` numbers. For
-stride 1 the input that output column ``w`` reads at kernel offset ``j`` is column
-``w + j*DW``, which is the same run shifted by ``j*DW*N``. So with rows flattened
-(``inp (C, H_in, W_in*N)``, ``out (C_out, H_out, W_out*N)``, ``DWN = DW*N``), one kernel does
-the forward pass and the input gradient:
+Batch-last, an image row ``X[c, h]`` (W, N) is one contiguous run of ``W*N`` numbers, and the
+input that output pixel ``(h, w)`` reads at kernel offset ``(i, j)`` is pixel
+``(h*SH + i*DH, w*SW + j*DW)``. For stride SW = 1 a whole output row is therefore a sum of
+input rows shifted by ``j*DW*N`` numbers; for SW > 1, each output column's N samples are a
+run read from ``(w*SW + j*DW)*N``. One kernel (``rows``) computes, with kernel rows that fall
+outside ``inp`` skipped:
 
-    out[o, h, u] = bias[o] + sum_{c, i, j} Wk[o, c, i, j] * inp[c, h + i*DH - shift, u + j*DWN]
+    out[o, h, w, n] = bias[o] + sum_{c, i, j} Wk[o, c, i, j] * inp[c, h*SH + i*DH - shift,
+                                                                  w*SW + j*DW, n]
 
-with kernel rows outside ``inp`` skipped. Forward: ``inp`` = padded X, ``Wk`` = W, shift 0.
-Input gradient: ``inp`` = dY with ``(KW-1)*DW`` zero columns on each side, ``Wk`` = W with
-its channel axes swapped and its offsets reversed, shift ``(KH-1)*DH``; its output is the
-padded input's gradient. The weight gradient is a sum of long dot products:
+- forward: ``inp`` = padded X, ``Wk`` = W, shift 0;
+- input gradient (stride 1 only): ``inp`` = dY with ``(KW-1)*DW`` zero columns on each side,
+  ``Wk`` = W with its channel axes swapped and its offsets reversed, shift ``(KH-1)*DH``; the
+  output is the padded input's gradient. Strided layers take theirs from ``kernels/conv.py``
+  (W^T dY, then col2im), which needs no columns of the input.
 
-    dW[o, c, i, j] = sum_h dot(dY[o, h, :], Xp[c, h + i*DH, j*DWN : j*DWN + W_out*N])
+The weight gradient is a sum of long dot products over the same runs:
+
+    dW[o, c, i, j] = sum_{h, w, n} dY[o, h, w, n] * Xp[c, h*SH + i*DH, w*SW + j*DW, n]
 
 For LeNet-5's layers im2col makes columns 25-150 times the input and BLAS runs its product
 memory-bound on them; here the input rows stay in cache (``benchmarks/README.md`` has the
 measurements). Each kernel is a NumPy function (the reference) and a generated Numba loop
-(``direct_codegen.py``); the compiled ones run on ``threads.thread_count()`` threads, split
-by output rows or by (output channels, kernel row), so every number is computed by one
-thread in one order whatever the thread count.
+(``direct_codegen.py`` explains them); the compiled ones run on ``threads.thread_count()``
+threads, split by output rows or by (output channels, kernel row), so every number is
+computed by one thread in one order whatever the thread count.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ MAX_INPUTS_PER_OUTPUT = 160
 MAX_OUT_CHANNELS = 64
 ROW_PARTS = 8  # output row ranges per call (work items for the threads)
 
+Pair = tuple[int, int]
+
 
 class DirectSaved(NamedTuple):
     """What a direct forward keeps for backward: the padded input (C, *padded S, N)."""
@@ -58,14 +65,13 @@ class DirectSaved(NamedTuple):
 def applies(W: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...], groups: int) -> bool:
     """Whether the direct convolution serves this 1-D or 2-D layer (with Numba's loops).
 
-    Stride 1, groups 1, not 1x1, kernel width at most ``direct_codegen.MAX_WIDTH``, a thin im2col
+    Groups 1, not 1x1, kernel width at most ``direct_codegen.MAX_WIDTH``, a thin im2col
     matrix (see ``MAX_INPUTS_PER_OUTPUT``, ``MAX_OUT_CHANNELS``), float32 or float64.
     """
     return (
         ENABLED
         and W.ndim in (3, 4)
         and groups == 1
-        and all(s == 1 for s in stride)
         and W.shape[-1] <= direct_codegen.MAX_WIDTH
         and math.prod(W.shape[2:]) > 1
         and W.shape[0] <= MAX_OUT_CHANNELS
@@ -76,36 +82,43 @@ def applies(W: np.ndarray, stride: tuple[int, ...], dilation: tuple[int, ...], g
 
 
 # -- NumPy reference ------------------------------------------------------------------------
+def _window(start: int, step: int, count: int) -> slice:
+    return slice(start, start + step * (count - 1) + 1, step)
+
+
 def rows_reference(
     inp: np.ndarray,
     Wk: np.ndarray,
     bias: np.ndarray,
     out: np.ndarray,
-    DH: int,
-    DWN: int,
+    stride: Pair,
+    dilation: Pair,
     shift: int,
 ) -> None:
-    """out (C_out, H_out, L) = the row sum above; inp (C, H_in, L_in), Wk (C_out, C, KH, KW)."""
-    H_in = inp.shape[1]
-    L = out.shape[2]
-    out[...] = bias[:, None, None]
-    for h in range(out.shape[1]):
+    """out (C_out, OH, OW, N) = the sum above, for inp (C, H, W, N), Wk (C_out, C, KH, KW)."""
+    (SH, SW), (DH, DW) = stride, dilation
+    _, OH, OW, _ = out.shape
+    out[...] = bias[:, None, None, None]
+    for h in range(OH):
         for i in range(Wk.shape[2]):
-            r = h + i * DH - shift
-            if not 0 <= r < H_in:
+            r = h * SH + i * DH - shift
+            if not 0 <= r < inp.shape[1]:
                 continue
             for j in range(Wk.shape[3]):
-                shifted = inp[:, r, j * DWN : j * DWN + L]  # (C, L)
-                out[:, h] += Wk[:, :, i, j] @ shifted
+                pixels = inp[:, r, _window(j * DW, SW, OW)]  # (C, OW, N)
+                out[:, h] += np.tensordot(Wk[:, :, i, j], pixels, axes=(1, 0))
 
 
-def wgrad_reference(inp: np.ndarray, dY: np.ndarray, dW: np.ndarray, DH: int, DWN: int) -> None:
-    """dW (C_out, C, KH, KW) = the dot products above; inp (C, H_in, L_in), dY (C_out, OH, L)."""
-    _, OH, L = dY.shape
+def wgrad_reference(
+    inp: np.ndarray, dY: np.ndarray, dW: np.ndarray, stride: Pair, dilation: Pair
+) -> None:
+    """dW (C_out, C, KH, KW) = the dot products above, for inp (C, H, W, N), dY (C_out, *OS, N)."""
+    (SH, SW), (DH, DW) = stride, dilation
+    _, OH, OW, _ = dY.shape
     for i in range(dW.shape[2]):
         for j in range(dW.shape[3]):
-            shifted = inp[:, i * DH : i * DH + OH, j * DWN : j * DWN + L]  # (C, OH, L)
-            dW[:, :, i, j] = np.tensordot(dY, shifted, axes=([1, 2], [1, 2]))
+            pixels = inp[:, _window(i * DH, SH, OH), _window(j * DW, SW, OW)]  # (C, OH, OW, N)
+            dW[:, :, i, j] = np.tensordot(dY, pixels, axes=([1, 2, 3], [1, 2, 3]))
 
 
 # -- compiled loops -------------------------------------------------------------------------
@@ -128,11 +141,16 @@ def _channel_blocks(channels: int) -> list[tuple[int, int, int]]:
     return runs
 
 
-def _row_ranges(rows: int) -> list[tuple[int, int]]:
+def _row_ranges(rows: int) -> list[Pair]:
     """Up to ``ROW_PARTS`` contiguous ranges covering ``rows`` (by shape, not thread count)."""
     parts = min(rows, ROW_PARTS)
     edges = [rows * k // parts for k in range(parts + 1)]
     return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def _runs(N: int, OW: int, SW: int) -> tuple[int, int]:
+    """(seg, SSTEP): the output row's contiguous segments and where each one's input starts."""
+    return (OW * N, 0) if SW == 1 else (N, SW * N)
 
 
 def rows_compiled(
@@ -140,32 +158,49 @@ def rows_compiled(
     Wk: np.ndarray,
     bias: np.ndarray,
     out: np.ndarray,
-    DH: int,
-    DWN: int,
+    stride: Pair,
+    dilation: Pair,
     shift: int,
 ) -> None:
     """``rows_reference`` with the generated loops, output rows spread over the threads."""
+    if out.size == 0:
+        return
+    C, H, Wd, N = inp.shape
+    C_out, OH, OW, _ = out.shape
+    (SH, SW), (DH, DW) = stride, dilation
+    seg, sstep = _runs(N, OW, SW)
+    flat_in, flat_out = inp.reshape(C, H, Wd * N), out.reshape(C_out, OH, OW * N)
     width = Wk.shape[3]
-    runs = _channel_blocks(Wk.shape[0])
+    runs = _channel_blocks(C_out)
 
-    def work(rows: tuple[int, int]) -> None:
+    def work(rows: Pair) -> None:
         for first, end, block in runs:
             loop = _loop(direct_codegen.rows_name(width, block))
-            loop(inp, Wk, bias, out, DH, DWN, shift, rows[0], rows[1], first, end)
+            loop(flat_in, Wk, bias, flat_out, SH, DH, DW * N, shift, seg, sstep, *rows, first, end)
 
-    run_parts(work, _row_ranges(out.shape[1]), uses_blas=False)
+    run_parts(work, _row_ranges(OH), uses_blas=False)
 
 
-def wgrad_compiled(inp: np.ndarray, dY: np.ndarray, dW: np.ndarray, DH: int, DWN: int) -> None:
+def wgrad_compiled(
+    inp: np.ndarray, dY: np.ndarray, dW: np.ndarray, stride: Pair, dilation: Pair
+) -> None:
     """``wgrad_reference`` with the generated loops, (channel run, kernel row) per thread."""
+    if dY.size == 0:  # an empty batch: no terms
+        dW[...] = 0
+        return
+    C, H, Wd, N = inp.shape
+    C_out, OH, OW, _ = dY.shape
+    (SH, SW), (DH, DW) = stride, dilation
+    seg, sstep = _runs(N, OW, SW)
+    flat_in, flat_dY = inp.reshape(C, H, Wd * N), dY.reshape(C_out, OH, OW * N)
     width = dW.shape[3]
     zero = dW.dtype.type(0)
-    tasks = [(run, i) for run in _channel_blocks(dW.shape[0]) for i in range(dW.shape[2])]
+    tasks = [(run, i) for run in _channel_blocks(C_out) for i in range(dW.shape[2])]
 
     def work(task: tuple[tuple[int, int, int], int]) -> None:
         (first, end, block), i = task
         loop = _loop(direct_codegen.wgrad_name(width, block))
-        loop(inp, dY, dW, zero, DH, DWN, first, end, i, i + 1)
+        loop(flat_in, flat_dY, dW, zero, SH, DH, DW * N, seg, sstep, first, end, i, i + 1)
 
     run_parts(work, tasks, uses_blas=False)
 
@@ -181,14 +216,15 @@ def _weight_2d(W: np.ndarray) -> np.ndarray:
     return W[:, :, None] if W.ndim == 3 else W
 
 
-def _dilation_2d(dilation: tuple[int, ...]) -> tuple[int, int]:
-    return (1, dilation[0]) if len(dilation) == 1 else (dilation[0], dilation[1])
+def _pair(values: tuple[int, ...]) -> Pair:
+    return (1, values[0]) if len(values) == 1 else (values[0], values[1])
 
 
 def direct_forward(
     Xp: np.ndarray,
     W: np.ndarray,
     b: np.ndarray | None,
+    stride: tuple[int, ...],
     dilation: tuple[int, ...],
     out: np.ndarray,
     use_compiled: bool = True,
@@ -196,13 +232,9 @@ def direct_forward(
     """``out`` (C_out, *OS, N) = conv(Xp, W) + b for a padded Xp (C, *S, N); returns ``out``."""
     X4 = np.ascontiguousarray(_as_2d(Xp))
     W4 = np.ascontiguousarray(_weight_2d(W))
-    C, H, Wd, N = X4.shape
-    DH, DW = _dilation_2d(dilation)
-    out4 = _as_2d(out)
     bias = np.zeros(W.shape[0], dtype=W.dtype) if b is None else np.ascontiguousarray(b)
     rows = rows_compiled if use_compiled else rows_reference
-    flat_out = out4.reshape(out4.shape[0], out4.shape[1], -1)
-    rows(X4.reshape(C, H, Wd * N), W4, bias, flat_out, DH, DW * N, 0)
+    rows(X4, W4, bias, _as_2d(out), _pair(stride), _pair(dilation), 0)
     return out
 
 
@@ -225,40 +257,37 @@ def direct_backward(
     dY: np.ndarray,
     Xp: np.ndarray,
     W: np.ndarray,
+    stride: tuple[int, ...],
     dilation: tuple[int, ...],
     compute_dx: bool = True,
     compute_dw: bool = True,
     workspace: dict[str, np.ndarray] | None = None,
     use_compiled: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(dXp, dW) for dY (C_out, *OS, N): dXp has Xp's (padded) shape; None where not asked."""
+    """(dXp, dW) for dY (C_out, *OS, N): dXp has Xp's (padded) shape; None where not asked.
+
+    The input gradient comes from here for stride 1 only: ``compute_dx`` with a larger stride
+    is an error (``kernels/conv.py`` computes that one).
+    """
     X4 = np.ascontiguousarray(_as_2d(Xp))
     dY4 = np.ascontiguousarray(_as_2d(dY), dtype=W.dtype)
     W4 = np.ascontiguousarray(_weight_2d(W))
-    C, H, Wd, N = X4.shape
-    C_out, KH, KW = W4.shape[0], W4.shape[2], W4.shape[3]
-    OH, OW = dY4.shape[1], dY4.shape[2]
-    DH, DW = _dilation_2d(dilation)
+    strides, dilations = _pair(stride), _pair(dilation)
     dW = None
     if compute_dw:
         dW4 = np.empty_like(W4)
         wgrad = wgrad_compiled if use_compiled else wgrad_reference
-        wgrad(X4.reshape(C, H, Wd * N), dY4.reshape(C_out, OH, OW * N), dW4, DH, DW * N)
+        wgrad(X4, dY4, dW4, strides, dilations)
         dW = dW4.reshape(W.shape)
-    dXp = None
-    if compute_dx:
-        dYw = _padded_columns(dY4, (KW - 1) * DW, workspace)
-        W_adjoint = np.ascontiguousarray(W4.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
-        dX4 = np.empty_like(X4)
-        rows = rows_compiled if use_compiled else rows_reference
-        rows(
-            dYw.reshape(C_out, OH, -1),
-            W_adjoint,
-            np.zeros(C, dtype=W.dtype),
-            dX4.reshape(C, H, Wd * N),
-            DH,
-            DW * N,
-            (KH - 1) * DH,
-        )
-        dXp = dX4.reshape(Xp.shape)
-    return dXp, dW
+    if not compute_dx:
+        return None, dW
+    if strides != (1, 1):
+        raise ValueError(f"direct_backward: the input gradient needs stride 1, got {stride}")
+    C, KH, KW = W4.shape[1], W4.shape[2], W4.shape[3]
+    dYw = _padded_columns(dY4, (KW - 1) * dilations[1], workspace)
+    W_adjoint = np.ascontiguousarray(W4.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1])
+    dX4 = np.empty_like(X4)
+    rows = rows_compiled if use_compiled else rows_reference
+    zeros = np.zeros(C, dtype=W.dtype)
+    rows(dYw, W_adjoint, zeros, dX4, (1, 1), dilations, (KH - 1) * dilations[0])
+    return dX4.reshape(Xp.shape), dW

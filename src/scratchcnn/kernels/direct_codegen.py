@@ -7,8 +7,11 @@ of shifted input rows (``kernels/direct.py`` gives the formulas):
 
     out[o, h, u] = bias[o] + sum_c sum_i sum_j Wk[o, c, i, j] * inp[c, h + i*DH - shift, u + j*DWN]
 
-for ``u`` over the row (``DWN = DW*N``). Both loops here keep that inner loop over ``u``, the
-contiguous axis, and block it in registers:
+for ``u`` over the row (``DWN = DW*N``). With a column stride SW > 1 the run breaks into
+segments of ``seg = N`` numbers (one output column each), and segment k of the output reads
+from ``k*SSTEP`` (``SSTEP = SW*N``) on; for stride 1 the whole row is one segment. Rows
+step by ``SH``. Both loops here keep the inner loop over ``u``, the contiguous axis, and
+block it in registers:
 
 - ``rows_k{KW}_o{OB}``: ``OB`` output channels at once, all ``KW`` offsets of one kernel row
   at once: each pass over a chunk of ``CHUNK`` numbers loads ``KW`` shifted inputs and
@@ -35,8 +38,8 @@ MAX_WIDTH = 7  # kernel widths 1..7 (wider kernels use im2col)
 MAX_BLOCK = 4  # output channels per pass (4 x 5 offsets: 20 multiply-adds per 5 + 4 loads)
 CHUNK = 512  # numbers of an output row per pass: 4 rows of 2 kB stay in L1
 GENERATED = Path(__file__).with_name("direct_generated.py")
-ROWS_ARGUMENTS = "inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1"
-WGRAD_ARGUMENTS = "inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1"
+ROWS_ARGUMENTS = "inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1"
+WGRAD_ARGUMENTS = "inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1"
 
 
 def rows_name(width: int, block: int) -> str:
@@ -63,14 +66,17 @@ def rows_source(width: int, block: int) -> str:
         "    for h in range(h0, h1):",
         f"        for o in range(o0, o1, {block}):",
         *[f"            b{o} = bias[o + {o}]" for o in os_],
-        f"            for q in range(0, L, {CHUNK}):",
-        f"                n = min(L, q + {CHUNK}) - q",
-        *[f"                y{o} = out[o + {o}, h, q : q + n]" for o in os_],
+        "            p = 0",
+        "            while p < L:",
+        "                k = p // seg",
+        "                q = p - k * seg + k * SSTEP",
+        f"                n = min(L - p, {CHUNK}, (k + 1) * seg - p)",
+        *[f"                y{o} = out[o + {o}, h, p : p + n]" for o in os_],
         "                for u in range(n):",
         *[f"                    y{o}[u] = b{o}" for o in os_],
         "                for c in range(C):",
         "                    for i in range(KH):",
-        "                        r = h + i * DH - shift",
+        "                        r = h * SH + i * DH - shift",
         "                        if r < 0 or r >= H_in:",
         "                            continue",
         "                        row = inp[c, r]",
@@ -82,6 +88,7 @@ def rows_source(width: int, block: int) -> str:
             f"                            y{o}[u] += " + _sum([f"w{o}_{j} * s{j}" for j in js])
             for o in os_
         ],
+        "                p += n",
     ]
     return "\n".join(lines) + "\n"
 
@@ -100,13 +107,15 @@ def wgrad_source(width: int, block: int) -> str:
         "            for i in range(i0, i1):",
         *[f"                {a} = zero" for a in accumulators],
         "                for h in range(OH):",
-        "                    row = inp[c, h + i * DH]",
-        *[f"                    x{j} = row[{j} * DWN : {j} * DWN + L]" for j in js],
-        *[f"                    g{o} = dY[o + {o}, h]" for o in os_],
-        "                    for u in range(L):",
-        *[f"                        s{j} = x{j}[u]" for j in js],
-        *[f"                        d{o} = g{o}[u]" for o in os_],
-        *[f"                        a{o}_{j} += d{o} * s{j}" for o in os_ for j in js],
+        "                    row = inp[c, h * SH + i * DH]",
+        "                    for k in range(L // seg):",
+        "                        q = k * SSTEP",
+        *[f"                        x{j} = row[q + {j} * DWN : q + {j} * DWN + seg]" for j in js],
+        *[f"                        g{o} = dY[o + {o}, h, k * seg : (k + 1) * seg]" for o in os_],
+        "                        for u in range(seg):",
+        *[f"                            s{j} = x{j}[u]" for j in js],
+        *[f"                            d{o} = g{o}[u]" for o in os_],
+        *[f"                            a{o}_{j} += d{o} * s{j}" for o in os_ for j in js],
         *[f"                dW[o + {o}, c, i, {j}] = a{o}_{j}" for o in os_ for j in js],
     ]
     return "\n".join(lines) + "\n"

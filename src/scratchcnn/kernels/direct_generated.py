@@ -6,7 +6,7 @@ explains the loops. Plain Python: ``kernels/direct.py`` compiles them with Numba
 # ruff: noqa
 
 
-def rows_k1_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k1_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 1, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -14,14 +14,17 @@ def rows_k1_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
     for h in range(h0, h1):
         for o in range(o0, o1, 1):
             b0 = bias[o + 0]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -30,9 +33,10 @@ def rows_k1_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                         for u in range(n):
                             s0 = x0[u]
                             y0[u] += w0_0 * s0
+                p += n
 
 
-def wgrad_k1_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k1_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 1, 1 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -41,17 +45,19 @@ def wgrad_k1_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
             for i in range(i0, i1):
                 a0_0 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        d0 = g0[u]
-                        a0_0 += d0 * s0
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            d0 = g0[u]
+                            a0_0 += d0 * s0
                 dW[o + 0, c, i, 0] = a0_0
 
 
-def rows_k1_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k1_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 1, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -60,16 +66,19 @@ def rows_k1_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
         for o in range(o0, o1, 2):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -80,9 +89,10 @@ def rows_k1_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s0 = x0[u]
                             y0[u] += w0_0 * s0
                             y1[u] += w1_0 * s0
+                p += n
 
 
-def wgrad_k1_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k1_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 1, 2 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -92,21 +102,23 @@ def wgrad_k1_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a0_0 = zero
                 a1_0 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        a0_0 += d0 * s0
-                        a1_0 += d1 * s0
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            a0_0 += d0 * s0
+                            a1_0 += d1 * s0
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 1, c, i, 0] = a1_0
 
 
-def rows_k1_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k1_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 1, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -116,18 +128,21 @@ def rows_k1_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
             b2 = bias[o + 2]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                     y2[u] = b2
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -140,9 +155,10 @@ def rows_k1_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y0[u] += w0_0 * s0
                             y1[u] += w1_0 * s0
                             y2[u] += w2_0 * s0
+                p += n
 
 
-def wgrad_k1_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k1_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 1, 3 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -153,25 +169,27 @@ def wgrad_k1_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a1_0 = zero
                 a2_0 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        a0_0 += d0 * s0
-                        a1_0 += d1 * s0
-                        a2_0 += d2 * s0
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            a0_0 += d0 * s0
+                            a1_0 += d1 * s0
+                            a2_0 += d2 * s0
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 1, c, i, 0] = a1_0
                 dW[o + 2, c, i, 0] = a2_0
 
 
-def rows_k1_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k1_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 1, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -182,12 +200,15 @@ def rows_k1_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b1 = bias[o + 1]
             b2 = bias[o + 2]
             b3 = bias[o + 3]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
-                y3 = out[o + 3, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
+                y3 = out[o + 3, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
@@ -195,7 +216,7 @@ def rows_k1_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                     y3[u] = b3
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -210,9 +231,10 @@ def rows_k1_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y1[u] += w1_0 * s0
                             y2[u] += w2_0 * s0
                             y3[u] += w3_0 * s0
+                p += n
 
 
-def wgrad_k1_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k1_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 1, 4 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -224,29 +246,31 @@ def wgrad_k1_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a2_0 = zero
                 a3_0 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    g3 = dY[o + 3, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        d3 = g3[u]
-                        a0_0 += d0 * s0
-                        a1_0 += d1 * s0
-                        a2_0 += d2 * s0
-                        a3_0 += d3 * s0
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        g3 = dY[o + 3, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            d3 = g3[u]
+                            a0_0 += d0 * s0
+                            a1_0 += d1 * s0
+                            a2_0 += d2 * s0
+                            a3_0 += d3 * s0
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 1, c, i, 0] = a1_0
                 dW[o + 2, c, i, 0] = a2_0
                 dW[o + 3, c, i, 0] = a3_0
 
 
-def rows_k2_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k2_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 2, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -254,14 +278,17 @@ def rows_k2_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
     for h in range(h0, h1):
         for o in range(o0, o1, 1):
             b0 = bias[o + 0]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -273,9 +300,10 @@ def rows_k2_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s0 = x0[u]
                             s1 = x1[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1
+                p += n
 
 
-def wgrad_k2_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k2_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 2, 1 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -285,21 +313,23 @@ def wgrad_k2_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a0_0 = zero
                 a0_1 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        d0 = g0[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            d0 = g0[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
 
 
-def rows_k2_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k2_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 2, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -308,16 +338,19 @@ def rows_k2_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
         for o in range(o0, o1, 2):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -332,9 +365,10 @@ def rows_k2_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s1 = x1[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1
                             y1[u] += w1_0 * s0 + w1_1 * s1
+                p += n
 
 
-def wgrad_k2_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k2_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 2, 2 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -346,27 +380,29 @@ def wgrad_k2_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a1_0 = zero
                 a1_1 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 1, c, i, 0] = a1_0
                 dW[o + 1, c, i, 1] = a1_1
 
 
-def rows_k2_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k2_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 2, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -376,18 +412,21 @@ def rows_k2_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
             b2 = bias[o + 2]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                     y2[u] = b2
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -405,9 +444,10 @@ def rows_k2_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y0[u] += w0_0 * s0 + w0_1 * s1
                             y1[u] += w1_0 * s0 + w1_1 * s1
                             y2[u] += w2_0 * s0 + w2_1 * s1
+                p += n
 
 
-def wgrad_k2_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k2_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 2, 3 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -421,24 +461,26 @@ def wgrad_k2_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a2_0 = zero
                 a2_1 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 1, c, i, 0] = a1_0
@@ -447,7 +489,7 @@ def wgrad_k2_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 2, c, i, 1] = a2_1
 
 
-def rows_k2_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k2_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 2, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -458,12 +500,15 @@ def rows_k2_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b1 = bias[o + 1]
             b2 = bias[o + 2]
             b3 = bias[o + 3]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
-                y3 = out[o + 3, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
+                y3 = out[o + 3, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
@@ -471,7 +516,7 @@ def rows_k2_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                     y3[u] = b3
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -492,9 +537,10 @@ def rows_k2_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y1[u] += w1_0 * s0 + w1_1 * s1
                             y2[u] += w2_0 * s0 + w2_1 * s1
                             y3[u] += w3_0 * s0 + w3_1 * s1
+                p += n
 
 
-def wgrad_k2_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k2_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 2, 4 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -510,28 +556,30 @@ def wgrad_k2_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a3_0 = zero
                 a3_1 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    g3 = dY[o + 3, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        d3 = g3[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a3_0 += d3 * s0
-                        a3_1 += d3 * s1
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        g3 = dY[o + 3, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            d3 = g3[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a3_0 += d3 * s0
+                            a3_1 += d3 * s1
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 1, c, i, 0] = a1_0
@@ -542,7 +590,7 @@ def wgrad_k2_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 3, c, i, 1] = a3_1
 
 
-def rows_k3_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k3_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 3, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -550,14 +598,17 @@ def rows_k3_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
     for h in range(h0, h1):
         for o in range(o0, o1, 1):
             b0 = bias[o + 0]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -572,9 +623,10 @@ def rows_k3_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s1 = x1[u]
                             s2 = x2[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2
+                p += n
 
 
-def wgrad_k3_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k3_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 3, 1 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -585,25 +637,27 @@ def wgrad_k3_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a0_1 = zero
                 a0_2 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        d0 = g0[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            d0 = g0[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
 
 
-def rows_k3_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k3_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 3, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -612,16 +666,19 @@ def rows_k3_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
         for o in range(o0, o1, 2):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -640,9 +697,10 @@ def rows_k3_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s2 = x2[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2
+                p += n
 
 
-def wgrad_k3_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k3_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 3, 2 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -656,24 +714,26 @@ def wgrad_k3_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a1_1 = zero
                 a1_2 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -682,7 +742,7 @@ def wgrad_k3_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 1, c, i, 2] = a1_2
 
 
-def rows_k3_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k3_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 3, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -692,18 +752,21 @@ def rows_k3_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
             b2 = bias[o + 2]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                     y2[u] = b2
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -726,9 +789,10 @@ def rows_k3_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2
+                p += n
 
 
-def wgrad_k3_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k3_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 3, 3 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -745,29 +809,31 @@ def wgrad_k3_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a2_1 = zero
                 a2_2 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -779,7 +845,7 @@ def wgrad_k3_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 2, c, i, 2] = a2_2
 
 
-def rows_k3_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k3_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 3, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -790,12 +856,15 @@ def rows_k3_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b1 = bias[o + 1]
             b2 = bias[o + 2]
             b3 = bias[o + 3]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
-                y3 = out[o + 3, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
+                y3 = out[o + 3, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
@@ -803,7 +872,7 @@ def rows_k3_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                     y3[u] = b3
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -830,9 +899,10 @@ def rows_k3_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2
+                p += n
 
 
-def wgrad_k3_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k3_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 3, 4 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -852,34 +922,36 @@ def wgrad_k3_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a3_1 = zero
                 a3_2 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    g3 = dY[o + 3, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        d3 = g3[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a3_0 += d3 * s0
-                        a3_1 += d3 * s1
-                        a3_2 += d3 * s2
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        g3 = dY[o + 3, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            d3 = g3[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a3_0 += d3 * s0
+                            a3_1 += d3 * s1
+                            a3_2 += d3 * s2
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -894,7 +966,7 @@ def wgrad_k3_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 3, c, i, 2] = a3_2
 
 
-def rows_k4_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k4_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 4, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -902,14 +974,17 @@ def rows_k4_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
     for h in range(h0, h1):
         for o in range(o0, o1, 1):
             b0 = bias[o + 0]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -927,9 +1002,10 @@ def rows_k4_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s2 = x2[u]
                             s3 = x3[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3
+                p += n
 
 
-def wgrad_k4_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k4_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 4, 1 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -941,29 +1017,31 @@ def wgrad_k4_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a0_2 = zero
                 a0_3 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        d0 = g0[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            d0 = g0[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
                 dW[o + 0, c, i, 3] = a0_3
 
 
-def rows_k4_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k4_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 4, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -972,16 +1050,19 @@ def rows_k4_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
         for o in range(o0, o1, 2):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1004,9 +1085,10 @@ def rows_k4_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s3 = x3[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3
+                p += n
 
 
-def wgrad_k4_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k4_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 4, 2 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1022,28 +1104,30 @@ def wgrad_k4_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a1_2 = zero
                 a1_3 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1054,7 +1138,7 @@ def wgrad_k4_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 1, c, i, 3] = a1_3
 
 
-def rows_k4_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k4_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 4, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1064,18 +1148,21 @@ def rows_k4_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
             b2 = bias[o + 2]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                     y2[u] = b2
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1103,9 +1190,10 @@ def rows_k4_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3
+                p += n
 
 
-def wgrad_k4_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k4_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 4, 3 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1125,34 +1213,36 @@ def wgrad_k4_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a2_2 = zero
                 a2_3 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1167,7 +1257,7 @@ def wgrad_k4_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 2, c, i, 3] = a2_3
 
 
-def rows_k4_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k4_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 4, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1178,12 +1268,15 @@ def rows_k4_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b1 = bias[o + 1]
             b2 = bias[o + 2]
             b3 = bias[o + 3]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
-                y3 = out[o + 3, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
+                y3 = out[o + 3, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
@@ -1191,7 +1284,7 @@ def rows_k4_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                     y3[u] = b3
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1224,9 +1317,10 @@ def rows_k4_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3
+                p += n
 
 
-def wgrad_k4_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k4_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 4, 4 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1250,40 +1344,42 @@ def wgrad_k4_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a3_2 = zero
                 a3_3 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    g3 = dY[o + 3, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        d3 = g3[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
-                        a3_0 += d3 * s0
-                        a3_1 += d3 * s1
-                        a3_2 += d3 * s2
-                        a3_3 += d3 * s3
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        g3 = dY[o + 3, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            d3 = g3[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
+                            a3_0 += d3 * s0
+                            a3_1 += d3 * s1
+                            a3_2 += d3 * s2
+                            a3_3 += d3 * s3
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1302,7 +1398,7 @@ def wgrad_k4_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 3, c, i, 3] = a3_3
 
 
-def rows_k5_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k5_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 5, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1310,14 +1406,17 @@ def rows_k5_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
     for h in range(h0, h1):
         for o in range(o0, o1, 1):
             b0 = bias[o + 0]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1338,9 +1437,10 @@ def rows_k5_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s3 = x3[u]
                             s4 = x4[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4
+                p += n
 
 
-def wgrad_k5_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k5_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 5, 1 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1353,25 +1453,27 @@ def wgrad_k5_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a0_3 = zero
                 a0_4 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        d0 = g0[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            d0 = g0[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1379,7 +1481,7 @@ def wgrad_k5_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 0, c, i, 4] = a0_4
 
 
-def rows_k5_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k5_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 5, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1388,16 +1490,19 @@ def rows_k5_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
         for o in range(o0, o1, 2):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1424,9 +1529,10 @@ def rows_k5_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s4 = x4[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4
+                p += n
 
 
-def wgrad_k5_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k5_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 5, 2 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1444,32 +1550,34 @@ def wgrad_k5_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a1_3 = zero
                 a1_4 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1482,7 +1590,7 @@ def wgrad_k5_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 1, c, i, 4] = a1_4
 
 
-def rows_k5_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k5_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 5, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1492,18 +1600,21 @@ def rows_k5_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
             b2 = bias[o + 2]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                     y2[u] = b2
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1536,9 +1647,10 @@ def rows_k5_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4
+                p += n
 
 
-def wgrad_k5_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k5_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 5, 3 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1561,39 +1673,41 @@ def wgrad_k5_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a2_3 = zero
                 a2_4 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
-                        a2_4 += d2 * s4
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
+                            a2_4 += d2 * s4
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1611,7 +1725,7 @@ def wgrad_k5_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 2, c, i, 4] = a2_4
 
 
-def rows_k5_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k5_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 5, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1622,12 +1736,15 @@ def rows_k5_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b1 = bias[o + 1]
             b2 = bias[o + 2]
             b3 = bias[o + 3]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
-                y3 = out[o + 3, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
+                y3 = out[o + 3, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
@@ -1635,7 +1752,7 @@ def rows_k5_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                     y3[u] = b3
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1674,9 +1791,10 @@ def rows_k5_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3 + w3_4 * s4
+                p += n
 
 
-def wgrad_k5_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k5_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 5, 4 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1704,46 +1822,48 @@ def wgrad_k5_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a3_3 = zero
                 a3_4 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    g3 = dY[o + 3, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        d3 = g3[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
-                        a2_4 += d2 * s4
-                        a3_0 += d3 * s0
-                        a3_1 += d3 * s1
-                        a3_2 += d3 * s2
-                        a3_3 += d3 * s3
-                        a3_4 += d3 * s4
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        g3 = dY[o + 3, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            d3 = g3[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
+                            a2_4 += d2 * s4
+                            a3_0 += d3 * s0
+                            a3_1 += d3 * s1
+                            a3_2 += d3 * s2
+                            a3_3 += d3 * s3
+                            a3_4 += d3 * s4
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1766,7 +1886,7 @@ def wgrad_k5_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 3, c, i, 4] = a3_4
 
 
-def rows_k6_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k6_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 6, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1774,14 +1894,17 @@ def rows_k6_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
     for h in range(h0, h1):
         for o in range(o0, o1, 1):
             b0 = bias[o + 0]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1805,9 +1928,10 @@ def rows_k6_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s4 = x4[u]
                             s5 = x5[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5
+                p += n
 
 
-def wgrad_k6_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k6_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 6, 1 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1821,28 +1945,30 @@ def wgrad_k6_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a0_4 = zero
                 a0_5 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        d0 = g0[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            d0 = g0[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1851,7 +1977,7 @@ def wgrad_k6_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 0, c, i, 5] = a0_5
 
 
-def rows_k6_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k6_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 6, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1860,16 +1986,19 @@ def rows_k6_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
         for o in range(o0, o1, 2):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -1900,9 +2029,10 @@ def rows_k6_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s5 = x5[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5
+                p += n
 
 
-def wgrad_k6_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k6_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 6, 2 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -1922,36 +2052,38 @@ def wgrad_k6_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a1_4 = zero
                 a1_5 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a1_5 += d1 * s5
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a1_5 += d1 * s5
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -1966,7 +2098,7 @@ def wgrad_k6_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 1, c, i, 5] = a1_5
 
 
-def rows_k6_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k6_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 6, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1976,18 +2108,21 @@ def rows_k6_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
             b2 = bias[o + 2]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                     y2[u] = b2
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -2025,9 +2160,10 @@ def rows_k6_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5
+                p += n
 
 
-def wgrad_k6_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k6_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 6, 3 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -2053,44 +2189,46 @@ def wgrad_k6_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a2_4 = zero
                 a2_5 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a1_5 += d1 * s5
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
-                        a2_4 += d2 * s4
-                        a2_5 += d2 * s5
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a1_5 += d1 * s5
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
+                            a2_4 += d2 * s4
+                            a2_5 += d2 * s5
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -2111,7 +2249,7 @@ def wgrad_k6_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 2, c, i, 5] = a2_5
 
 
-def rows_k6_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k6_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 6, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2122,12 +2260,15 @@ def rows_k6_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b1 = bias[o + 1]
             b2 = bias[o + 2]
             b3 = bias[o + 3]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
-                y3 = out[o + 3, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
+                y3 = out[o + 3, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
@@ -2135,7 +2276,7 @@ def rows_k6_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                     y3[u] = b3
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -2180,9 +2321,10 @@ def rows_k6_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3 + w3_4 * s4 + w3_5 * s5
+                p += n
 
 
-def wgrad_k6_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k6_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 6, 4 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -2214,52 +2356,54 @@ def wgrad_k6_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a3_4 = zero
                 a3_5 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    g3 = dY[o + 3, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        d3 = g3[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a1_5 += d1 * s5
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
-                        a2_4 += d2 * s4
-                        a2_5 += d2 * s5
-                        a3_0 += d3 * s0
-                        a3_1 += d3 * s1
-                        a3_2 += d3 * s2
-                        a3_3 += d3 * s3
-                        a3_4 += d3 * s4
-                        a3_5 += d3 * s5
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        g3 = dY[o + 3, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            d3 = g3[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a1_5 += d1 * s5
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
+                            a2_4 += d2 * s4
+                            a2_5 += d2 * s5
+                            a3_0 += d3 * s0
+                            a3_1 += d3 * s1
+                            a3_2 += d3 * s2
+                            a3_3 += d3 * s3
+                            a3_4 += d3 * s4
+                            a3_5 += d3 * s5
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -2286,7 +2430,7 @@ def wgrad_k6_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 3, c, i, 5] = a3_5
 
 
-def rows_k7_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k7_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 7, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2294,14 +2438,17 @@ def rows_k7_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
     for h in range(h0, h1):
         for o in range(o0, o1, 1):
             b0 = bias[o + 0]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -2328,9 +2475,10 @@ def rows_k7_o1(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s5 = x5[u]
                             s6 = x6[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5 + w0_6 * s6
+                p += n
 
 
-def wgrad_k7_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k7_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 7, 1 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -2345,31 +2493,33 @@ def wgrad_k7_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a0_5 = zero
                 a0_6 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    x6 = row[6 * DWN : 6 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        s6 = x6[u]
-                        d0 = g0[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
-                        a0_6 += d0 * s6
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        x6 = row[q + 6 * DWN : q + 6 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            s6 = x6[u]
+                            d0 = g0[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
+                            a0_6 += d0 * s6
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -2379,7 +2529,7 @@ def wgrad_k7_o1(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 0, c, i, 6] = a0_6
 
 
-def rows_k7_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k7_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 7, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2388,16 +2538,19 @@ def rows_k7_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
         for o in range(o0, o1, 2):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -2432,9 +2585,10 @@ def rows_k7_o2(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             s6 = x6[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5 + w0_6 * s6
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5 + w1_6 * s6
+                p += n
 
 
-def wgrad_k7_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k7_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 7, 2 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -2456,40 +2610,42 @@ def wgrad_k7_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a1_5 = zero
                 a1_6 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    x6 = row[6 * DWN : 6 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        s6 = x6[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
-                        a0_6 += d0 * s6
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a1_5 += d1 * s5
-                        a1_6 += d1 * s6
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        x6 = row[q + 6 * DWN : q + 6 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            s6 = x6[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
+                            a0_6 += d0 * s6
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a1_5 += d1 * s5
+                            a1_6 += d1 * s6
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -2506,7 +2662,7 @@ def wgrad_k7_o2(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 1, c, i, 6] = a1_6
 
 
-def rows_k7_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k7_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 7, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2516,18 +2672,21 @@ def rows_k7_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b0 = bias[o + 0]
             b1 = bias[o + 1]
             b2 = bias[o + 2]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
                     y2[u] = b2
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -2570,9 +2729,10 @@ def rows_k7_o3(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5 + w0_6 * s6
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5 + w1_6 * s6
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5 + w2_6 * s6
+                p += n
 
 
-def wgrad_k7_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k7_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 7, 3 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -2601,49 +2761,51 @@ def wgrad_k7_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a2_5 = zero
                 a2_6 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    x6 = row[6 * DWN : 6 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        s6 = x6[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
-                        a0_6 += d0 * s6
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a1_5 += d1 * s5
-                        a1_6 += d1 * s6
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
-                        a2_4 += d2 * s4
-                        a2_5 += d2 * s5
-                        a2_6 += d2 * s6
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        x6 = row[q + 6 * DWN : q + 6 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            s6 = x6[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
+                            a0_6 += d0 * s6
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a1_5 += d1 * s5
+                            a1_6 += d1 * s6
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
+                            a2_4 += d2 * s4
+                            a2_5 += d2 * s5
+                            a2_6 += d2 * s6
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2
@@ -2667,7 +2829,7 @@ def wgrad_k7_o3(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 dW[o + 2, c, i, 6] = a2_6
 
 
-def rows_k7_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
+def rows_k7_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
     """out[o0:o1, h0:h1] for kernel width 7, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2678,12 +2840,15 @@ def rows_k7_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
             b1 = bias[o + 1]
             b2 = bias[o + 2]
             b3 = bias[o + 3]
-            for q in range(0, L, 512):
-                n = min(L, q + 512) - q
-                y0 = out[o + 0, h, q : q + n]
-                y1 = out[o + 1, h, q : q + n]
-                y2 = out[o + 2, h, q : q + n]
-                y3 = out[o + 3, h, q : q + n]
+            p = 0
+            while p < L:
+                k = p // seg
+                q = p - k * seg + k * SSTEP
+                n = min(L - p, 512, (k + 1) * seg - p)
+                y0 = out[o + 0, h, p : p + n]
+                y1 = out[o + 1, h, p : p + n]
+                y2 = out[o + 2, h, p : p + n]
+                y3 = out[o + 3, h, p : p + n]
                 for u in range(n):
                     y0[u] = b0
                     y1[u] = b1
@@ -2691,7 +2856,7 @@ def rows_k7_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                     y3[u] = b3
                 for c in range(C):
                     for i in range(KH):
-                        r = h + i * DH - shift
+                        r = h * SH + i * DH - shift
                         if r < 0 or r >= H_in:
                             continue
                         row = inp[c, r]
@@ -2742,9 +2907,10 @@ def rows_k7_o4(inp, Wk, bias, out, DH, DWN, shift, h0, h1, o0, o1):
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5 + w1_6 * s6
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5 + w2_6 * s6
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3 + w3_4 * s4 + w3_5 * s5 + w3_6 * s6
+                p += n
 
 
-def wgrad_k7_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
+def wgrad_k7_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
     """dW[o0:o1, :, i0:i1] for kernel width 7, 4 output channels a pass."""
     C = inp.shape[0]
     _, OH, L = dY.shape
@@ -2780,58 +2946,60 @@ def wgrad_k7_o4(inp, dY, dW, zero, DH, DWN, o0, o1, i0, i1):
                 a3_5 = zero
                 a3_6 = zero
                 for h in range(OH):
-                    row = inp[c, h + i * DH]
-                    x0 = row[0 * DWN : 0 * DWN + L]
-                    x1 = row[1 * DWN : 1 * DWN + L]
-                    x2 = row[2 * DWN : 2 * DWN + L]
-                    x3 = row[3 * DWN : 3 * DWN + L]
-                    x4 = row[4 * DWN : 4 * DWN + L]
-                    x5 = row[5 * DWN : 5 * DWN + L]
-                    x6 = row[6 * DWN : 6 * DWN + L]
-                    g0 = dY[o + 0, h]
-                    g1 = dY[o + 1, h]
-                    g2 = dY[o + 2, h]
-                    g3 = dY[o + 3, h]
-                    for u in range(L):
-                        s0 = x0[u]
-                        s1 = x1[u]
-                        s2 = x2[u]
-                        s3 = x3[u]
-                        s4 = x4[u]
-                        s5 = x5[u]
-                        s6 = x6[u]
-                        d0 = g0[u]
-                        d1 = g1[u]
-                        d2 = g2[u]
-                        d3 = g3[u]
-                        a0_0 += d0 * s0
-                        a0_1 += d0 * s1
-                        a0_2 += d0 * s2
-                        a0_3 += d0 * s3
-                        a0_4 += d0 * s4
-                        a0_5 += d0 * s5
-                        a0_6 += d0 * s6
-                        a1_0 += d1 * s0
-                        a1_1 += d1 * s1
-                        a1_2 += d1 * s2
-                        a1_3 += d1 * s3
-                        a1_4 += d1 * s4
-                        a1_5 += d1 * s5
-                        a1_6 += d1 * s6
-                        a2_0 += d2 * s0
-                        a2_1 += d2 * s1
-                        a2_2 += d2 * s2
-                        a2_3 += d2 * s3
-                        a2_4 += d2 * s4
-                        a2_5 += d2 * s5
-                        a2_6 += d2 * s6
-                        a3_0 += d3 * s0
-                        a3_1 += d3 * s1
-                        a3_2 += d3 * s2
-                        a3_3 += d3 * s3
-                        a3_4 += d3 * s4
-                        a3_5 += d3 * s5
-                        a3_6 += d3 * s6
+                    row = inp[c, h * SH + i * DH]
+                    for k in range(L // seg):
+                        q = k * SSTEP
+                        x0 = row[q + 0 * DWN : q + 0 * DWN + seg]
+                        x1 = row[q + 1 * DWN : q + 1 * DWN + seg]
+                        x2 = row[q + 2 * DWN : q + 2 * DWN + seg]
+                        x3 = row[q + 3 * DWN : q + 3 * DWN + seg]
+                        x4 = row[q + 4 * DWN : q + 4 * DWN + seg]
+                        x5 = row[q + 5 * DWN : q + 5 * DWN + seg]
+                        x6 = row[q + 6 * DWN : q + 6 * DWN + seg]
+                        g0 = dY[o + 0, h, k * seg : (k + 1) * seg]
+                        g1 = dY[o + 1, h, k * seg : (k + 1) * seg]
+                        g2 = dY[o + 2, h, k * seg : (k + 1) * seg]
+                        g3 = dY[o + 3, h, k * seg : (k + 1) * seg]
+                        for u in range(seg):
+                            s0 = x0[u]
+                            s1 = x1[u]
+                            s2 = x2[u]
+                            s3 = x3[u]
+                            s4 = x4[u]
+                            s5 = x5[u]
+                            s6 = x6[u]
+                            d0 = g0[u]
+                            d1 = g1[u]
+                            d2 = g2[u]
+                            d3 = g3[u]
+                            a0_0 += d0 * s0
+                            a0_1 += d0 * s1
+                            a0_2 += d0 * s2
+                            a0_3 += d0 * s3
+                            a0_4 += d0 * s4
+                            a0_5 += d0 * s5
+                            a0_6 += d0 * s6
+                            a1_0 += d1 * s0
+                            a1_1 += d1 * s1
+                            a1_2 += d1 * s2
+                            a1_3 += d1 * s3
+                            a1_4 += d1 * s4
+                            a1_5 += d1 * s5
+                            a1_6 += d1 * s6
+                            a2_0 += d2 * s0
+                            a2_1 += d2 * s1
+                            a2_2 += d2 * s2
+                            a2_3 += d2 * s3
+                            a2_4 += d2 * s4
+                            a2_5 += d2 * s5
+                            a2_6 += d2 * s6
+                            a3_0 += d3 * s0
+                            a3_1 += d3 * s1
+                            a3_2 += d3 * s2
+                            a3_3 += d3 * s3
+                            a3_4 += d3 * s4
+                            a3_5 += d3 * s5
+                            a3_6 += d3 * s6
                 dW[o + 0, c, i, 0] = a0_0
                 dW[o + 0, c, i, 1] = a0_1
                 dW[o + 0, c, i, 2] = a0_2

@@ -11,10 +11,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from scratchcnn.kernels import compiled
+
+# From this many numbers on, a PyTorch-layout X is transposed by the compiled, threaded loop
+# (batch 1000 of 64x32x32: 370 -> 95 ms; batch 128 of 3x32x32: 1.1 -> 0.2 ms).
+COMPILED_TRANSPOSE_MIN_SIZE = 65536
+
 
 def to_batch_last(X: np.ndarray) -> np.ndarray:
     """(N, C, *S) -> contiguous (C, *S, N); no copy when X came from ``from_batch_last``."""
-    return np.ascontiguousarray(X.transpose((*range(1, X.ndim), 0)))
+    moved = X.transpose((*range(1, X.ndim), 0))
+    if moved.flags.c_contiguous:
+        return moved
+    if (
+        X.flags.c_contiguous
+        and X.size >= COMPILED_TRANSPOSE_MIN_SIZE
+        and X.dtype in (np.float32, np.float64)
+        and compiled.usable()
+    ):
+        return compiled.transpose(X.reshape(X.shape[0], -1)).reshape(moved.shape)
+    return np.ascontiguousarray(moved)
 
 
 def from_batch_last(Y: np.ndarray) -> np.ndarray:

@@ -192,9 +192,14 @@ def _gradient_elements(layer: Layer, in_shape: tuple[int, ...], first: bool) -> 
     extra = 0
     if isinstance(layer, _ConvNd) and direct.applies(
         layer.W, layer.stride, layer.dilation, layer.groups
-    ):  # dY with (KW-1)*DW zero columns on each side (kernels/direct.py)
-        *rows, width = layer.output_shape(in_shape)
-        extra = math.prod(rows) * (width + 2 * (layer.kernel_size[-1] - 1) * layer.dilation[-1])
+    ):  # stride 1: dY with (KW-1)*DW zero columns on each side (kernels/direct.py); else
+        # the column gradient W^T dY, one im2col's worth (kernels/conv.py)
+        channels, *rows, width = layer.output_shape(in_shape)
+        if all(s == 1 for s in layer.stride):
+            pad = 2 * (layer.kernel_size[-1] - 1) * layer.dilation[-1]
+            extra = channels * math.prod(rows) * (width + pad)
+        else:
+            extra = layer.in_channels * math.prod(layer.kernel_size) * math.prod(rows) * width
     if isinstance(layer, _ConvNd) and any(left or right for left, right in layer.pads):
         padded = in_shape[0] * math.prod(
             n + left + right for n, (left, right) in zip(in_shape[1:], layer.pads, strict=True)
