@@ -60,7 +60,10 @@ class ReLU(_Activation):
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         X = self._input(X)
-        A = as_array(np.maximum(X, 0, out=X if self.inplace and X.flags.writeable else None))
+        in_place = self.inplace and X.flags.writeable
+        A = compiled.relu_forward(X, in_place) if compiled.usable() else None
+        if A is None:
+            A = as_array(np.maximum(X, 0, out=X if in_place else None))
         self._cache = A
         return A
 
