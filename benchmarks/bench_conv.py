@@ -1,108 +1,152 @@
-"""Forward + backward of LeNet-5's two conv layers: scratchcnn against PyTorch on the CPU.
+"""Per convolution: scratchcnn's Conv2d against PyTorch's on the CPU, and the share of peak.
 
-Batch 128, float32. Conv2d(1, 6, 5, padding=2) on 28x28 is a first layer (no input
-gradient, as in a model); Conv2d(6, 16, 5) on 14x14 also returns dX. Each side gets its
-natural layout: PyTorch contiguous NCHW tensors, scratchcnn the batch-last views that its
-layers pass each other. Rounds alternate between the two to share the machine's noise.
-Prints each round and the ratio torch_time / ours (> 1 means scratchcnn is faster).
+The convolutions of the suite's workloads (LeNet-5's two 5x5 layers, seed_cnn's 32->64,
+VGG block's and the residual block's 3x3 layers), batch 128, float32. Each is timed forward
+(a training forward: what backward needs is kept) and forward + backward (dX and dW; a first
+layer computes no dX, as in a model). Each side gets its faster natural layout: PyTorch
+channels_last tensors, scratchcnn the batch-last views its layers hand each other. Rounds
+alternate between the two so they share the machine's noise; medians are printed.
 
-    python benchmarks/bench_conv.py [--rounds 15] [--batch 128] [--threads 2]
+"% of peak" is a direct convolution's FLOPs (2 per multiply-add; training = forward + dX +
+dW) over the float32 matmul rate of the faster library on this machine: how close each
+comes to what the cores can do. Winograd layers do 4x fewer multiplications, so they can pass
+100%. Which algorithm each of our layers takes is printed too.
+
+    python benchmarks/bench_conv.py [--rounds 7] [--batch 128] [--threads 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn.functional import conv2d
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from flops import matmul_gflops, torch_matmul_gflops
+from scratchcnn.kernels import conv as conv_kernels
+from scratchcnn.kernels import direct
 from scratchcnn.kernels.layout import from_batch_last
 from scratchcnn.layers import Conv2d
 
-# (in_channels, out_channels, kernel, padding, input size, input gradient?)
-LAYERS = [(1, 6, 5, 2, 28, False), (6, 16, 5, 0, 14, True)]
+# (name, in_channels, out_channels, kernel, padding, input size, input gradient?)
+CONVOLUTIONS = [
+    ("lenet5 conv1, 1->6, 5x5, 28x28", 1, 6, 5, 0, 28, False),
+    ("lenet5 conv2, 6->16, 5x5, 12x12", 6, 16, 5, 0, 12, True),
+    ("seed_cnn conv2, 32->64, 3x3, 26x26", 32, 64, 3, 0, 26, True),
+    ("vgg_block conv1, 3->32, 3x3, 32x32", 3, 32, 3, 1, 32, False),
+    ("vgg_block 32->32, 3x3, 32x32", 32, 32, 3, 1, 32, True),
+    ("vgg_block 64->64, 3x3, 16x16", 64, 64, 3, 1, 16, True),
+    ("resblock 64->64, 3x3, 32x32", 64, 64, 3, 1, 32, True),
+]
 
 
-def make_ours(batch: int, rng: np.random.Generator) -> Callable[[], None]:
-    """One training step of both layers in scratchcnn."""
-    steps = []
-    for c_in, c_out, k, p, size, input_grad in LAYERS:
-        layer = Conv2d(c_in, c_out, k, padding=p)
-        layer.compute_input_grad = input_grad
-        # Batch-last memory seen as NCHW, as one layer hands data to the next.
-        X = from_batch_last(rng.standard_normal((c_in, size, size, batch), dtype=np.float32))
-        out = size + 2 * p - k + 1
-        dA = from_batch_last(rng.standard_normal((c_out, out, out, batch), dtype=np.float32))
-        steps.append((layer, X, dA))
-
-    def step() -> None:
-        for layer, X, dA in steps:
-            layer.forward(X)
-            layer.backward(dA)
-
-    return step
+def algorithm(layer: Conv2d) -> str:
+    """Which of our kernels the layer runs on."""
+    if conv_kernels.uses_winograd(layer.W, layer.stride, layer.dilation, layer.groups):
+        return "Winograd"
+    if direct.applies(layer.W, layer.stride, layer.dilation, layer.groups):
+        return "direct"
+    return "im2col"
 
 
-def make_torch(batch: int, rng: np.random.Generator) -> Callable[[], None]:
-    """The same step with torch.nn.functional.conv2d and autograd."""
-    steps = []
-    for c_in, c_out, k, p, size, input_grad in LAYERS:
-        X = torch.from_numpy(rng.standard_normal((batch, c_in, size, size), dtype=np.float32))
-        X.requires_grad_(input_grad)
-        W = torch.from_numpy(rng.standard_normal((c_out, c_in, k, k), dtype=np.float32))
-        b = torch.zeros(c_out, dtype=torch.float32)
-        W.requires_grad_()
-        b.requires_grad_()
-        out = size + 2 * p - k + 1
-        dA = torch.from_numpy(rng.standard_normal((batch, c_out, out, out), dtype=np.float32))
-        steps.append((X, W, b, p, dA))
+def ours(spec: tuple, batch: int, rng: np.random.Generator) -> tuple[Callable, Callable, str]:
+    _, c_in, c_out, k, p, size, input_grad = spec
+    layer = Conv2d(c_in, c_out, k, padding=p)
+    layer.compute_input_grad = input_grad
+    layer.reuse_output = True  # as inside a Sequential
+    X = from_batch_last(rng.standard_normal((c_in, size, size, batch), dtype=np.float32))
+    out = size + 2 * p - k + 1
+    dA = from_batch_last(rng.standard_normal((c_out, out, out, batch), dtype=np.float32))
 
-    def step() -> None:
-        for X, W, b, p, dA in steps:
-            conv2d(X, W, b, padding=p).backward(dA)
+    def both() -> None:
+        layer.forward(X)
+        layer.backward(dA)
 
-    return step
+    return (lambda: layer.forward(X)), both, algorithm(layer)
 
 
-def timed(step: Callable[[], None], repeats: int) -> float:
-    """Seconds per step, the best of ``repeats`` back-to-back steps (after the round's warm-up)."""
+def theirs(spec: tuple, batch: int, rng: np.random.Generator) -> tuple[Callable, Callable]:
+    _, c_in, c_out, k, p, size, input_grad = spec
+    cl = torch.channels_last
+    X = torch.from_numpy(rng.standard_normal((batch, c_in, size, size), dtype=np.float32))
+    X = X.to(memory_format=cl).requires_grad_(input_grad)
+    net = torch.nn.Conv2d(c_in, c_out, k, padding=p).to(memory_format=cl)
+    out = size + 2 * p - k + 1
+    dA = torch.from_numpy(rng.standard_normal((batch, c_out, out, out), dtype=np.float32))
+    dA = dA.to(memory_format=cl)
+
+    def both() -> None:
+        net(X).backward(dA)
+
+    return (lambda: net(X)), both
+
+
+def timed(step: Callable[[], object], repeats: int) -> float:
+    """Seconds per call, the best of ``repeats`` after one warm-up call."""
     step()
-    times = []
+    best = float("inf")
     for _ in range(repeats):
         start = time.perf_counter()
         step()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def direct_flops(spec: tuple, batch: int) -> tuple[int, int]:
+    """(forward, training) FLOPs of a direct convolution."""
+    _, c_in, c_out, k, p, size, input_grad = spec
+    out = size + 2 * p - k + 1
+    forward = 2 * batch * c_out * out * out * c_in * k * k
+    return forward, forward * (3 if input_grad else 2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--repeats", type=int, default=3, help="steps timed per round")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=3, help="calls timed per round")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
+    os.environ["SCRATCHCNN_NUM_THREADS"] = str(args.threads)
     torch.set_num_threads(args.threads)
+    peak = max(matmul_gflops(), torch_matmul_gflops())
     rng = np.random.default_rng(0)
-    ours, theirs = make_ours(args.batch, rng), make_torch(args.batch, rng)
-
-    ratios = []
-    for round_ in range(args.rounds):
-        t_ours = timed(ours, args.repeats)
-        t_torch = timed(theirs, args.repeats)
-        ratios.append(t_torch / t_ours)
-        print(
-            f"round {round_ + 1:2d}: scratchcnn {t_ours * 1e3:7.2f} ms   "
-            f"torch {t_torch * 1e3:7.2f} ms   ratio {ratios[-1]:.2f}"
+    rows = []
+    for spec in CONVOLUTIONS:
+        our_fwd, our_both, kind = ours(spec, args.batch, rng)
+        torch_fwd, torch_both = theirs(spec, args.batch, rng)
+        times: dict[str, list[float]] = {"of": [], "ob": [], "tf": [], "tb": []}
+        for _ in range(args.rounds):
+            times["of"].append(timed(our_fwd, args.repeats))
+            times["tf"].append(timed(torch_fwd, args.repeats))
+            times["ob"].append(timed(our_both, args.repeats))
+            times["tb"].append(timed(torch_both, args.repeats))
+        m = {key: statistics.median(values) for key, values in times.items()}
+        _, training = direct_flops(spec, args.batch)
+        share = {side: training / m[side + "b"] / 1e9 / peak for side in "ot"}
+        rows.append(
+            f"| {spec[0]} | {kind} | {m['of'] * 1e3:.2f} | {m['tf'] * 1e3:.2f} | "
+            f"{m['ob'] * 1e3:.2f} | {m['tb'] * 1e3:.2f} | {share['o']:.0%} | {share['t']:.0%} |"
         )
+        print(rows[-1], flush=True)
     print(
-        f"LeNet-5 conv layers, batch {args.batch}, float32, forward+backward: torch_time / ours "
-        f"min {min(ratios):.2f}  median {statistics.median(ratios):.2f}  max {max(ratios):.2f}"
+        f"\nbatch {args.batch}, float32, {args.threads} threads, medians of {args.rounds} "
+        f"interleaved rounds; peak = {peak:.0f} GFLOP/s (float32 matmul)\n"
     )
+    print(
+        "| convolution | ours | ours fwd ms | PyTorch fwd ms | ours fwd+bwd ms | "
+        "PyTorch fwd+bwd ms | ours % of peak | PyTorch % |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":
