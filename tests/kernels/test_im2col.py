@@ -84,3 +84,28 @@ def test_conv_output_size() -> None:
     assert conv_output_size((28, 28), (5, 5), (1, 1), (1, 1)) == (24, 24)
     assert conv_output_size((10,), (3,), (3,), (2,)) == (2,)
     assert conv_output_size((8, 9), (2, 3), (2, 2), (1, 1)) == (4, 4)
+
+
+def test_implicit_zero_padding_equals_a_padded_input() -> None:
+    """im2col(X, pads=...) writes the padding's zeros itself: same columns as from pad(X)."""
+    from scratchcnn.kernels.padding import pad
+
+    draw = np.random.default_rng(7)
+    checked = 0
+    for _ in range(400):
+        nd = int(draw.integers(1, 3))
+        spatial = tuple(int(n) for n in draw.integers(1, 8, nd))
+        kernel = tuple(int(k) for k in draw.integers(1, 5, nd))
+        stride = tuple(int(s) for s in draw.integers(1, 4, nd))
+        dilation = tuple(int(d) for d in draw.integers(1, 3, nd))
+        pads = tuple((int(a), int(b)) for a, b in draw.integers(0, 4, (nd, 2)))
+        full = [n + a + b for n, (a, b) in zip(spatial, pads, strict=True)]
+        if any(f < d * (k - 1) + 1 for f, k, d in zip(full, kernel, dilation, strict=True)):
+            continue
+        X = draw.standard_normal((2, *spatial, 3))
+        expected = im2col(pad(X, pads, "zeros"), kernel, stride, dilation)
+        out = np.full(expected.shape, np.nan)  # every entry must be written
+        got = im2col(X, kernel, stride, dilation, out=out, pads=pads)
+        np.testing.assert_array_equal(got, expected)
+        checked += 1
+    assert checked > 300

@@ -115,6 +115,33 @@ def _winograd_input(
     return _padded(X, pads, padding_mode, workspace), ((0, 0), (0, 0))
 
 
+def _columns(
+    X: np.ndarray,
+    pads: Pads,
+    padding_mode: str,
+    kernel_size: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    workspace: dict[str, np.ndarray] | None,
+    name: str,
+) -> np.ndarray:
+    """im2col of X padded per ``pads`` (C, *K, *OS, N), into the workspace buffer ``name``.
+
+    Zero padding is left to im2col, which writes the zeros into the columns itself (no
+    padded copy of X: 0.17 ms of MNIST-1D's 1.0 ms middle layer at batch 1000); other modes
+    pad into a reused buffer first.
+    """
+    implicit = padding_mode == "zeros"
+    source = X if implicit else _padded(X, pads, padding_mode, workspace)
+    full = padded_shape(X.shape, pads)[1:-1]
+    out_size = conv_output_size(full, kernel_size, stride, dilation)
+    shape = (X.shape[0], *kernel_size, *out_size, X.shape[-1])
+    buffer = _buffer(workspace, name, shape, X.dtype)
+    return im2col(
+        source, kernel_size, stride, dilation, out=buffer, pads=pads if implicit else None
+    )
+
+
 def _is_pointwise(kernel_size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
     """1x1 kernels with stride 1: cols is the input itself, so im2col/col2im copy nothing."""
     return all(k == 1 for k in kernel_size) and all(s == 1 for s in stride)
@@ -149,15 +176,13 @@ def conv_forward(
         out_size = conv_output_size(full, kernel_size, stride, dilation)
         Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
         return winograd.winograd_forward(Xp, W, b, out=Y, pads=inner), WinogradSaved(Xp, inner)
-    Xp = _padded(X, pads, padding_mode, workspace)
-    out_size = conv_output_size(Xp.shape[1:-1], kernel_size, stride, dilation)
+    full = padded_shape(X.shape, pads)[1:-1]
+    out_size = conv_output_size(full, kernel_size, stride, dilation)
     if direct.applies(W, stride, dilation, groups):
+        Xp = _padded(X, pads, padding_mode, workspace)
         Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
         return direct.direct_forward(Xp, W, b, stride, dilation, out=Y), DirectSaved(Xp)
-    cols_shape = (X.shape[0], *kernel_size, *out_size, N)
-    cols = im2col(
-        Xp, kernel_size, stride, dilation, out=_buffer(workspace, "cols", cols_shape, X.dtype)
-    )
+    cols = _columns(X, pads, padding_mode, kernel_size, stride, dilation, workspace, "cols")
     Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
     P = math.prod(out_size) * N
     rows = X.shape[0] * math.prod(kernel_size)  # explicit, so that an empty batch reshapes
@@ -206,9 +231,13 @@ def conv_forward_banded(
     if uses_winograd(W, stride, dilation, groups):  # works in cache-sized blocks already
         Xw, inner = _winograd_input(X, pads, padding_mode, workspace)
         return winograd.winograd_forward(Xw, W, b, out=Y, pads=inner)
-    Xp = _padded(X, pads, padding_mode, workspace)
     if direct.applies(W, stride, dilation, groups):  # reads Xp in place: no columns to band
+        Xp = _padded(X, pads, padding_mode, workspace)
         return direct.direct_forward(Xp, W, b, stride, dilation, out=Y)
+    # zero padding of the first axis is the bands' own (see below); of the others, im2col's
+    implicit = padding_mode == "zeros"
+    Xp = X if implicit else _padded(X, pads, padding_mode, workspace)
+    top = pads[0][0] if implicit else 0
     rows = C_in * math.prod(kernel_size)
     row_positions = math.prod(out_size[1:]) * N  # output positions in one band row
     band = max(1, min(out_size[0], band_bytes // max(1, rows * row_positions * X.itemsize)))
@@ -218,8 +247,15 @@ def conv_forward_banded(
     W_groups = W.reshape(groups, C_out // groups, -1)
     for first in range(0, out_size[0], band):
         count = min(band, out_size[0] - first)
-        start = first * stride[0]
-        X_band = Xp[:, start : start + (count - 1) * stride[0] + reach]
+        start = first * stride[0]  # in padded coordinates
+        stop = start + (count - 1) * stride[0] + reach
+        low, high = min(max(0, start - top), Xp.shape[1]), min(Xp.shape[1], stop - top)
+        high = max(low, high)
+        X_band = Xp[:, low:high]
+        band_pads = None
+        if implicit:  # the band's rows that lie in the zero padding, above and below
+            above = max(0, top - start)
+            band_pads = ((above, stop - start - above - (high - low)), *pads[1:])
         cols_shape = (C_in, *kernel_size, count, *out_size[1:], N)
         cols = im2col(
             X_band,
@@ -227,6 +263,7 @@ def conv_forward_banded(
             stride,
             dilation,
             out=_buffer(workspace, f"band{count}", cols_shape, X.dtype),
+            pads=band_pads,
         )
         positions = slice(first * row_positions, (first + count) * row_positions)
         np.matmul(

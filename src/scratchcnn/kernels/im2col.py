@@ -46,26 +46,60 @@ def _offset_slices(
         )
 
 
+def _clipped_window(
+    offset: int, dilation: int, stride: int, count: int, size: int, left: int
+) -> tuple[int, int, slice]:
+    """(first, end, input slice): the outputs ``first <= t < end`` whose input lies inside an
+    axis of ``size`` that has ``left`` implicit zeros before it, for one kernel offset."""
+    start = offset * dilation - left  # input index of output 0 (negative: in the padding)
+    first = min(count, max(0, -(start // stride)))  # ceil(-start / stride), at least 0
+    end = first if size <= 0 else max(first, min(count, (size - 1 - start) // stride + 1))
+    return first, end, slice(start + first * stride, start + (end - 1) * stride + 1, stride)
+
+
 def im2col(
     Xp: np.ndarray,
     kernel_size: tuple[int, ...],
     stride: tuple[int, ...],
     dilation: tuple[int, ...],
     out: np.ndarray | None = None,
+    pads: tuple[tuple[int, int], ...] | None = None,
 ) -> np.ndarray:
     """Unfold Xp (C, *SP, N) into cols (C, *K, *OS, N); ``out`` is an optional buffer.
 
-    A 1x1 kernel with stride 1 needs no copy: the result is then a reshaped view of Xp.
+    ``pads`` ((left, right) per axis) is zero padding that Xp does not hold: columns that
+    fall into it are written as zeros, so no padded copy of the input is made. A 1x1 kernel
+    with stride 1 and no padding needs no copy: the result is then a reshaped view of Xp.
     """
     spatial = Xp.shape[1:-1]
-    out_size = conv_output_size(spatial, kernel_size, stride, dilation)
+    pads = pads or tuple((0, 0) for _ in spatial)
+    full = tuple(n + left + right for n, (left, right) in zip(spatial, pads, strict=True))
+    out_size = conv_output_size(full, kernel_size, stride, dilation)
     shape = (Xp.shape[0], *kernel_size, *out_size, Xp.shape[-1])
-    if all(k == 1 for k in kernel_size) and all(s == 1 for s in stride):
+    padded = any(left or right for left, right in pads)
+    if all(k == 1 for k in kernel_size) and all(s == 1 for s in stride) and not padded:
         return Xp.reshape(shape)
     if out is None:
         out = np.empty(shape, dtype=Xp.dtype)
-    for offset, window in _offset_slices(kernel_size, stride, dilation, out_size):
-        out[(slice(None), *offset)] = Xp[(slice(None), *window)]
+    if not padded:
+        for offset, window in _offset_slices(kernel_size, stride, dilation, out_size):
+            out[(slice(None), *offset)] = Xp[(slice(None), *window)]
+        return out
+    for offset in itertools.product(*(range(k) for k in kernel_size)):
+        target = out[(slice(None), *offset)]  # (C, *OS, N)
+        clips = [
+            _clipped_window(o, d, s, n, size, left)
+            for o, d, s, n, size, (left, _) in zip(
+                offset, dilation, stride, out_size, spatial, pads, strict=True
+            )
+        ]
+        for axis, (first, end, _) in enumerate(clips, start=1):  # the padding's zeros
+            target[(slice(None),) * axis + (slice(0, first),)] = 0
+            target[(slice(None),) * axis + (slice(end, None),)] = 0
+        if any(first >= end for first, end, _ in clips):
+            continue  # this offset only ever sees padding
+        inside = tuple(slice(first, end) for first, end, _ in clips)
+        target[(slice(None), *inside)] = Xp[(slice(None), *(window for *_, window in clips))]
     return out
 
 
