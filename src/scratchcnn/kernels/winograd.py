@@ -38,13 +38,12 @@ written, and the input gradient comes back at the input's own shape.
 from __future__ import annotations
 
 import os
-from contextlib import nullcontext
 from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 
-from scratchcnn.kernels.threads import blas_controller, thread_count, thread_pool
+from scratchcnn.kernels.threads import single_thread_blas_calls, thread_count, thread_pool
 from scratchcnn.kernels.winograd_transforms import transforms
 
 # Lavin & Gray's F(2x2, 3x3) and F(4x4, 3x3) (interpolation points 0, +-1, +-2, infinity).
@@ -203,9 +202,7 @@ def _run_groups(work, groups: list[Group], threads: int | None = None) -> list:
         for i, group in enumerate(groups):
             results[i] = work(group.blocks)
         return results
-    controller = blas_controller()
-    limit = controller.limit(limits=1, user_api="blas") if controller else nullcontext()
-    with limit:
+    with single_thread_blas_calls():
         for phase in sorted({group.phase for group in groups}):
             index = [i for i, group in enumerate(groups) if group.phase == phase]
             pool = thread_pool(min(threads, len(index)))
