@@ -1,7 +1,8 @@
 """Checks that layers and functions run at the door, with messages modelled on PyTorch's.
 
-Every helper takes ``owner``: the text that names who is complaining (a layer's repr or a
-function name), so a message always says which layer, what was expected and what came.
+Every helper takes ``owner``: what names who is complaining (a function name, a layer's
+repr, or the layer itself, whose repr is then built only when a message is), so a message
+always says which layer, what was expected and what came.
 Kernels never call these; layers and public functions do.
 """
 
@@ -83,7 +84,7 @@ def check_probability(value: Any, name: str, owner: str) -> float:
     return float(value)
 
 
-def as_float_array(X: Any, owner: str, name: str = "input") -> np.ndarray:
+def as_float_array(X: Any, owner: object, name: str = "input") -> np.ndarray:
     """Return ``X`` as a floating ndarray without copying when it already is one.
 
     Floating arrays keep their dtype (float16 is widened to float32); integers and bools
@@ -109,7 +110,7 @@ def as_float_array(X: Any, owner: str, name: str = "input") -> np.ndarray:
     )
 
 
-def check_ndim(X: np.ndarray, allowed: Sequence[int], owner: str, what: str) -> None:
+def check_ndim(X: np.ndarray, allowed: Sequence[int], owner: object, what: str) -> None:
     """Raise unless ``X.ndim`` is one of ``allowed``.
 
     ``what`` describes the allowed ranks, e.g. ``"3D (unbatched) or 4D (batched)"``.
@@ -120,7 +121,7 @@ def check_ndim(X: np.ndarray, allowed: Sequence[int], owner: str, what: str) -> 
         )
 
 
-def check_grad_shape(dA: np.ndarray, expected: tuple[int, ...], owner: str) -> None:
+def check_grad_shape(dA: np.ndarray, expected: tuple[int, ...], owner: object) -> None:
     """Raise unless the incoming gradient has the shape of the forward output."""
     if tuple(dA.shape) != tuple(expected):
         raise ValueError(

@@ -202,7 +202,7 @@ class _ConvNd(Layer):
 
         ``shown`` is the shape quoted in messages (the batched input's, in forward).
         """
-        owner = repr(self)
+        owner = self  # its repr is built only for an error message
         channels, spatial = sample_shape[0], sample_shape[1:]
         if channels != self.in_channels:
             raise ValueError(
@@ -249,7 +249,7 @@ class _ConvNd(Layer):
 
     # -- computation -----------------------------------------------------------------------
     def forward(self, X: np.ndarray) -> np.ndarray:
-        owner, nd = repr(self), self._nd
+        owner, nd = self, self._nd  # its repr is built only for an error message
         X = as_float_array(X, owner)
         check_ndim(X, (nd + 1, nd + 2), owner, f"{nd + 1}D (unbatched) or {nd + 2}D (batched)")
         unbatched = X.ndim == nd + 1
@@ -271,7 +271,7 @@ class _ConvNd(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray | None:
         cols, x_shape, unbatched, out_shape = self._cached()
-        owner = repr(self)
+        owner = self  # its repr is built only for an error message
         dA = as_float_array(dA, owner, "dA")
         check_grad_shape(dA, out_shape[1:] if unbatched else out_shape, owner)
         if unbatched:
