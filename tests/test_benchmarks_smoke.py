@@ -220,3 +220,22 @@ def test_quick_run_writes_results(tmp_path: Path) -> None:
     assert {t["status"] for t in results["targets"]} <= {"PASS", "GAP", "not run"}
     assert "| lenet5 |" in (tmp_path / "RESULTS.md").read_text()
     assert (tmp_path / "results.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_bench_conv_counts_flops_and_names_each_algorithm(rng: np.random.Generator) -> None:
+    """bench_conv.py: a direct convolution's FLOPs by hand, the kernel each layer takes."""
+    from scratchcnn.kernels import compiled
+
+    bench = _load("bench_conv")
+    lenet_conv1, lenet_conv2 = bench.CONVOLUTIONS[0], bench.CONVOLUTIONS[1]
+    # 1->6, 5x5 on 28x28 gives 24x24: 2 * 6 * 24 * 24 * 25 per sample; no dX on a first layer
+    assert bench.direct_flops(lenet_conv1, 128) == (128 * 172_800, 2 * 128 * 172_800)
+    assert bench.direct_flops(lenet_conv2, 1)[1] == 3 * 2 * 16 * 8 * 8 * 150
+    expected = {"direct", "Winograd"} if compiled.HAVE_NUMBA else {"im2col"}
+    kinds = set()
+    for spec in bench.CONVOLUTIONS:
+        forward, both, kind = bench.ours(spec, 2, rng)
+        torch_forward, torch_both = bench.theirs(spec, 2, rng)
+        forward(), both(), torch_forward(), torch_both()
+        kinds.add(kind)
+    assert kinds == expected
