@@ -146,3 +146,21 @@ def test_missing_files_without_download_name_the_option(
     assert main(["evaluate", str(run), "--data-root", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err
     assert "not found and download=False" in err and "pass --data-root FOLDER" in err
+
+
+def test_threads_option_sets_the_librarys_own_threads_for_the_command(monkeypatch) -> None:
+    """--threads holds BLAS and scratchcnn's own loops to N while the command runs, then
+    the environment is as it was (a process that runs commands in turn keeps its setting)."""
+    import os
+
+    from scratchcnn.kernels.threads import thread_count
+
+    seen = []
+    monkeypatch.setattr("scratchcnn.cli.cmd_evaluate", lambda args: seen.append(thread_count()))
+    monkeypatch.setenv("SCRATCHCNN_NUM_THREADS", "5")
+    main(["evaluate", "run-folder", "--threads", "1"])
+    assert seen == [1]
+    assert os.environ["SCRATCHCNN_NUM_THREADS"] == "5"
+    monkeypatch.delenv("SCRATCHCNN_NUM_THREADS")
+    main(["evaluate", "run-folder", "--threads", "2"])
+    assert seen == [1, 2] and "SCRATCHCNN_NUM_THREADS" not in os.environ

@@ -18,8 +18,8 @@ import signal
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -775,7 +775,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--threads", type=_positive_int, default=None,
-                       help="BLAS threads (default: 1 to train on digits, else BLAS's choice)")
+                       help="BLAS threads and scratchcnn's own (default: 1 to train on "
+                       "digits, else BLAS's choice and the CPUs shared by the MPI ranks)")
         p.add_argument("--data-root", default=None, metavar="FOLDER",
                        help="an existing folder with the MNIST-format files of mnist or "
                        "fashion-mnist, or where to download them (default: search "
@@ -898,6 +899,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+
+@contextmanager
+def _own_threads(threads: int | None) -> Iterator[None]:
+    """SCRATCHCNN_NUM_THREADS = ``threads`` for the command (the library's own loops:
+    Winograd, direct convolution, BatchNorm, pooling), restored afterwards; None: unchanged."""
+    if threads is None:
+        yield
+        return
+    previous = os.environ.get("SCRATCHCNN_NUM_THREADS")
+    os.environ["SCRATCHCNN_NUM_THREADS"] = str(threads)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SCRATCHCNN_NUM_THREADS", None)
+        else:
+            os.environ["SCRATCHCNN_NUM_THREADS"] = previous
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (see ``EXIT_STATUS`` in runs.py).
 
@@ -939,7 +959,7 @@ def _run_command(argv: Sequence[str] | None) -> int:
             limits: Any = threadpool_limits(limits=threads)
         else:
             limits = nullcontext()
-        with limits, sigterm_as_interrupt():
+        with limits, _own_threads(threads), sigterm_as_interrupt():
             return args.handler(args)
     except BrokenModelError as error:
         print(f"scratchcnn {args.command}: error: {error}", file=sys.stderr)

@@ -78,3 +78,26 @@ def test_batch_norm_is_the_same_on_one_and_two_threads(monkeypatch, rng, kernel_
     first, second = _both_thread_counts(monkeypatch, compute)
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_thread_count_reads_the_setting_and_shares_cores_between_mpi_ranks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    from scratchcnn.kernels.threads import thread_count
+
+    cpus = len(os.sched_getaffinity(0))
+    for name in ("SCRATCHCNN_NUM_THREADS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"):
+        monkeypatch.delenv(name, raising=False)
+    assert thread_count() == cpus
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "2")  # two ranks on this machine
+    assert thread_count() == max(1, cpus // 2)
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "0")  # nonsense: ignored
+    assert thread_count() == cpus
+    monkeypatch.setenv("SCRATCHCNN_NUM_THREADS", "3")  # an explicit setting wins
+    monkeypatch.setenv("OMPI_COMM_WORLD_LOCAL_SIZE", "2")
+    assert thread_count() == 3
+    monkeypatch.setenv("SCRATCHCNN_NUM_THREADS", "zero")
+    monkeypatch.delenv("OMPI_COMM_WORLD_LOCAL_SIZE")
+    assert thread_count() == cpus

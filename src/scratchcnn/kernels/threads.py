@@ -17,14 +17,23 @@ from typing import Any
 
 
 def thread_count() -> int:
-    """SCRATCHCNN_NUM_THREADS when set to a positive integer, else the CPUs this process may use."""
+    """How many threads the library's own loops use.
+
+    SCRATCHCNN_NUM_THREADS when set to a positive integer (the CLI's ``--threads`` sets it);
+    else the CPUs this process may use, shared by the MPI ranks launched on this machine
+    (``mpirun`` sets OMPI_COMM_WORLD_LOCAL_SIZE or MPI_LOCALNRANKS), so that ranks do not
+    oversubscribe the cores.
+    """
     text = os.environ.get("SCRATCHCNN_NUM_THREADS", "")
     if text.strip().isdigit() and int(text) > 0:
         return int(text)
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cpus = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+        cpus = max(1, os.cpu_count() or 1)
+    local = os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("MPI_LOCALNRANKS")
+    ranks_here = int(local) if local and local.strip().isdigit() and int(local) > 0 else 1
+    return max(1, cpus // ranks_here)
 
 
 @cache
