@@ -899,7 +899,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-
 @contextmanager
 def _own_threads(threads: int | None) -> Iterator[None]:
     """SCRATCHCNN_NUM_THREADS = ``threads`` for the command (the library's own loops:

@@ -46,11 +46,11 @@ class _RankContext:
 
 def threads_per_rank() -> int | None:
     """BLAS threads for each rank: this machine's cores shared by its ranks (None alone)."""
+    from scratchcnn.kernels.threads import ranks_on_this_machine
+
     if launched_size() <= 1:
         return None
-    local = os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("MPI_LOCALNRANKS")
-    ranks_here = int(local) if local and local.isdigit() else launched_size()
-    return max(1, (os.cpu_count() or 1) // max(1, ranks_here))
+    return max(1, (os.cpu_count() or 1) // (ranks_on_this_machine() or launched_size()))
 
 
 def data_parallel() -> Any:

@@ -31,6 +31,7 @@ from scratchcnn.kernels.direct import DirectSaved
 from scratchcnn.kernels.im2col import col2im, conv_output_size, im2col
 from scratchcnn.kernels.padding import Pads, pad, pad_adjoint, padded_shape
 from scratchcnn.kernels.products import weight_gradient
+from scratchcnn.kernels.workspace import buffer as workspace_buffer
 
 # Winograd F(4x4, 3x3) pays from 8 input and output channels on (measured on 3x3 layers at
 # batch 128: 8->8 at 28x28 forward 5.1 ms against im2col's 7.2; 3->32 and 1->32 lose, their
@@ -65,19 +66,6 @@ def uses_winograd(
     )
 
 
-def _buffer(
-    workspace: dict[str, np.ndarray] | None, name: str, shape: tuple[int, ...], dtype: np.dtype
-) -> np.ndarray | None:
-    """The workspace array ``name`` with this shape and dtype (made on first use), or None."""
-    if workspace is None:
-        return None
-    buffer = workspace.get(name)
-    if buffer is None or buffer.shape != shape or buffer.dtype != dtype:
-        buffer = np.empty(shape, dtype=dtype)
-        workspace[name] = buffer
-    return buffer
-
-
 def _output(
     workspace: dict[str, np.ndarray] | None,
     name: str,
@@ -92,7 +80,7 @@ def _output(
     faults (and hugepage stalls) otherwise cost as much as the arithmetic. Training and
     inference use different names, so alternating batch sizes do not reallocate.
     """
-    buffer = _buffer(workspace, name, shape, dtype) if reuse else None
+    buffer = workspace_buffer(workspace, name, shape, dtype) if reuse else None
     return buffer if buffer is not None else np.empty(shape, dtype=dtype)
 
 
@@ -102,7 +90,7 @@ def _padded(
     """X padded per ``pads`` (into the workspace's "padded" buffer), or X itself unpadded."""
     if not any(left or right for left, right in pads):
         return X
-    buffer = _buffer(workspace, "padded", padded_shape(X.shape, pads), X.dtype)
+    buffer = workspace_buffer(workspace, "padded", padded_shape(X.shape, pads), X.dtype)
     return pad(X, pads, padding_mode, out=buffer)
 
 
@@ -123,9 +111,8 @@ def _columns(
     stride: tuple[int, ...],
     dilation: tuple[int, ...],
     workspace: dict[str, np.ndarray] | None,
-    name: str,
 ) -> np.ndarray:
-    """im2col of X padded per ``pads`` (C, *K, *OS, N), into the workspace buffer ``name``.
+    """im2col of X padded per ``pads`` (C, *K, *OS, N), into the workspace's "cols" buffer.
 
     Zero padding is left to im2col, which writes the zeros into the columns itself (no
     padded copy of X: 0.17 ms of MNIST-1D's 1.0 ms middle layer at batch 1000); other modes
@@ -136,7 +123,7 @@ def _columns(
     full = padded_shape(X.shape, pads)[1:-1]
     out_size = conv_output_size(full, kernel_size, stride, dilation)
     shape = (X.shape[0], *kernel_size, *out_size, X.shape[-1])
-    buffer = _buffer(workspace, name, shape, X.dtype)
+    buffer = workspace_buffer(workspace, "cols", shape, X.dtype)
     return im2col(
         source, kernel_size, stride, dilation, out=buffer, pads=pads if implicit else None
     )
@@ -170,19 +157,16 @@ def conv_forward(
     """
     kernel_size = W.shape[2:]
     C_out, N = W.shape[0], X.shape[-1]
+    out_size = conv_output_size(padded_shape(X.shape, pads)[1:-1], kernel_size, stride, dilation)
     if uses_winograd(W, stride, dilation, groups):
         Xp, inner = _winograd_input(X, pads, padding_mode, workspace)
-        full = padded_shape(X.shape, pads)[1:-1]
-        out_size = conv_output_size(full, kernel_size, stride, dilation)
         Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
         return winograd.winograd_forward(Xp, W, b, out=Y, pads=inner), WinogradSaved(Xp, inner)
-    full = padded_shape(X.shape, pads)[1:-1]
-    out_size = conv_output_size(full, kernel_size, stride, dilation)
     if direct.applies(W, stride, dilation, groups):
         Xp = _padded(X, pads, padding_mode, workspace)
         Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
         return direct.direct_forward(Xp, W, b, stride, dilation, out=Y), DirectSaved(Xp)
-    cols = _columns(X, pads, padding_mode, kernel_size, stride, dilation, workspace, "cols")
+    cols = _columns(X, pads, padding_mode, kernel_size, stride, dilation, workspace)
     Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
     P = math.prod(out_size) * N
     rows = X.shape[0] * math.prod(kernel_size)  # explicit, so that an empty batch reshapes
@@ -262,7 +246,7 @@ def conv_forward_banded(
             kernel_size,
             stride,
             dilation,
-            out=_buffer(workspace, f"band{count}", cols_shape, X.dtype),
+            out=workspace_buffer(workspace, f"band{count}", cols_shape, X.dtype),
             pads=band_pads,
         )
         positions = slice(first * row_positions, (first + count) * row_positions)
@@ -321,7 +305,7 @@ def conv_backward(
         if compute_dx and not stride_one:  # W^T dY and col2im need no columns of the input
             cols_shape = (W.shape[1], *kernel_size, *dY.shape[1:])
             rows = W.shape[1] * math.prod(kernel_size)
-            dcols = _buffer(workspace, "dcols", (rows, P), W.dtype)
+            dcols = workspace_buffer(workspace, "dcols", (rows, P), W.dtype)
             dXp = _input_gradient(
                 dY.reshape(C_out, P), W.reshape(C_out, -1), cols_shape, dcols,
                 padded_shape(input_shape, pads), stride, dilation,
@@ -352,7 +336,7 @@ def conv_backward(
     elif overwrite_cols:
         dcols = cols_g
     else:
-        dcols = _buffer(workspace, "dcols", cols_g.shape, W.dtype)
+        dcols = workspace_buffer(workspace, "dcols", cols_g.shape, W.dtype)
     full_shape = padded_shape(input_shape, pads)
     dXp = _input_gradient(dY_g, W_g, cols.shape, dcols, full_shape, stride, dilation)
     if any(left or right for left, right in pads):

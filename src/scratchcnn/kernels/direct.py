@@ -40,6 +40,7 @@ import numpy as np
 
 from scratchcnn.kernels import compiled, direct_codegen
 from scratchcnn.kernels.threads import run_parts
+from scratchcnn.kernels.workspace import buffer as workspace_buffer
 
 ENABLED: bool = os.environ.get("SCRATCHCNN_DIRECT", "1") != "0"
 
@@ -267,13 +268,12 @@ def _padded_columns(
     """dY (C_out, OH, OW, N) with ``columns`` zero columns on each side (reused buffer)."""
     C_out, OH, OW, N = dY.shape
     shape = (C_out, OH, OW + 2 * columns, N)
-    buffer = None if workspace is None else workspace.get("direct_dy")
-    if buffer is None or buffer.shape != shape or buffer.dtype != dY.dtype:
-        buffer = np.zeros(shape, dtype=dY.dtype)  # only the middle is ever written again
-        if workspace is not None:
-            workspace["direct_dy"] = buffer
-    buffer[:, :, columns : columns + OW] = dY
-    return buffer
+    # made as zeros; only the middle is ever written again, so the borders stay zero
+    padded = workspace_buffer(workspace, "direct_dy", shape, dY.dtype, zeroed=True)
+    if padded is None:
+        padded = np.zeros(shape, dtype=dY.dtype)
+    padded[:, :, columns : columns + OW] = dY
+    return padded
 
 
 def direct_backward(

@@ -21,19 +21,32 @@ def thread_count() -> int:
 
     SCRATCHCNN_NUM_THREADS when set to a positive integer (the CLI's ``--threads`` sets it);
     else the CPUs this process may use, shared by the MPI ranks launched on this machine
-    (``mpirun`` sets OMPI_COMM_WORLD_LOCAL_SIZE or MPI_LOCALNRANKS), so that ranks do not
-    oversubscribe the cores.
+    (``mpirun`` sets OMPI_COMM_WORLD_LOCAL_SIZE or MPI_LOCALNRANKS) unless the rank is already
+    bound to its share, so that ranks do not oversubscribe the cores.
     """
     text = os.environ.get("SCRATCHCNN_NUM_THREADS", "")
     if text.strip().isdigit() and int(text) > 0:
         return int(text)
+    cpus, ranks = usable_cpus(), ranks_on_this_machine()
+    if ranks and cpus >= (os.cpu_count() or cpus):  # not already bound to its share of cores
+        cpus //= ranks
+    return max(1, cpus)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
     try:
-        cpus = max(1, len(os.sched_getaffinity(0)))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
-        cpus = max(1, os.cpu_count() or 1)
+        return max(1, os.cpu_count() or 1)
+
+
+def ranks_on_this_machine() -> int | None:
+    """How many MPI ranks ``mpirun`` started on this machine, or None outside one (or unset)."""
     local = os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or os.environ.get("MPI_LOCALNRANKS")
-    ranks_here = int(local) if local and local.strip().isdigit() and int(local) > 0 else 1
-    return max(1, cpus // ranks_here)
+    if local and local.strip().isdigit() and int(local) > 0:
+        return int(local)
+    return None
 
 
 @cache

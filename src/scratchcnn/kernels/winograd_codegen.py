@@ -231,7 +231,10 @@ def module_source() -> str:
 
 
 def write(path: Path = GENERATED) -> None:
-    path.write_text(module_source())
+    """Rewrite the generated file (atomically: a killed run leaves the old one whole)."""
+    from scratchcnn.atomic import atomic_write_text
+
+    atomic_write_text(path, module_source())
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from scratchcnn.kernels.normalization import (
     batch_norm_inference,
     batch_statistics,
 )
+from scratchcnn.kernels.workspace import buffer as workspace_buffer
 from scratchcnn.layers.base import Layer
 from scratchcnn.validation import as_float_array, check_grad_shape, check_ndim, check_positive_int
 
@@ -123,10 +124,7 @@ class _BatchNorm(Layer):
 
     def _output_buffer(self, rows: np.ndarray, name: str = "output") -> np.ndarray:
         """The output rows, reused between batches (a model consumes them before the next)."""
-        buffer = self._workspace.get(name)
-        if buffer is None or buffer.shape != rows.shape or buffer.dtype != rows.dtype:
-            buffer = self._workspace[name] = np.empty_like(rows)
-        return buffer
+        return workspace_buffer(self._workspace, name, rows.shape, rows.dtype)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         X = as_float_array(X, repr(self))
