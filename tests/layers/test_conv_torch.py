@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from scratchcnn.kernels import positions
 from scratchcnn.layers import Conv1d, Conv2d
 
 MODES = ("zeros", "reflect", "replicate", "circular")
@@ -122,6 +123,21 @@ SPECIAL = [
 def test_matches_torch(
     case: dict[str, Any], rng: np.random.Generator, kernel_path: str
 ) -> None:
+    _check_against_torch(case, rng)
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel:UserWarning")
+@pytest.mark.parametrize("case", _grid(1, 100, seed=1))
+def test_conv1d_batch_last_route_matches_torch(
+    case: dict[str, Any], rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The 1-D grid again with the position-major path off: im2col, the reference, and the
+    direct convolution (the default grid runs most 1-D layers position-major)."""
+    monkeypatch.setattr(positions, "ENABLED", False)
+    _check_against_torch(case, rng)
+
+
+def _check_against_torch(case: dict[str, Any], rng: np.random.Generator) -> None:
     ours_type, torch_type = (
         (Conv1d, torch.nn.Conv1d) if case["nd"] == 1 else (Conv2d, torch.nn.Conv2d)
     )

@@ -1,4 +1,5 @@
-"""Optional Numba fast path for the memory-bound kernels: max pooling, ReLU and its gradient.
+"""Optional Numba fast path for the memory-bound kernels: max pooling, ReLU and its gradient,
+bias addition, col2im and the layout transpose.
 
 NumPy needs several passes over memory for these (one per kernel offset, plus masks); each
 function here makes one. They work on C-contiguous batch-last arrays (C, *spatial, N) with the
@@ -134,6 +135,17 @@ def _relu_backward_inplace_loop(A, dA, zero):  # pragma: no cover
             dA[i] = zero
 
 
+def _add_bias_loop(Y, b):  # pragma: no cover
+    """Y[p, c, :] += b[c] for Y (P, C, N): one pass (NumPy's broadcast add was 2.5x slower)."""
+    P, C, N = Y.shape
+    for p in range(P):
+        for c in range(C):
+            y = Y[p, c]
+            v = b[c]
+            for n in range(N):
+                y[n] += v
+
+
 def _col2im2d_loop(cols, SH, SW, DH, DW, out):  # pragma: no cover
     """out (C, H, W, N) = the sum, for each input pixel, of the columns that read it.
 
@@ -199,6 +211,7 @@ _LOOPS = {
     "relu_forward_inplace": _relu_forward_inplace_loop,
     "relu_backward": _relu_backward_loop,
     "relu_backward_inplace": _relu_backward_inplace_loop,
+    "add_bias": _add_bias_loop,
     "col2im2d": _col2im2d_loop,
     "transpose": _transpose_loop,
 }
@@ -369,6 +382,22 @@ def relu_forward(X: np.ndarray, in_place: bool = False) -> np.ndarray | None:
     flats = [a.transpose(order).reshape(-1) for a in (X, out)]
     _flat_parts(_jit().relu_forward, flats, zero)
     return out
+
+
+def add_bias(Y: np.ndarray, b: np.ndarray) -> None:
+    """Y[p, c, :] += b[c] in place, for a C-contiguous Y (P, C, N) and b (C,) of its dtype.
+
+    From ``PARALLEL_MIN_SIZE`` numbers on, parts of positions run on the library's threads.
+    """
+    from scratchcnn.kernels.threads import run_parts
+
+    loop, P = _jit().add_bias, Y.shape[0]
+    if Y.size < PARALLEL_MIN_SIZE or P < 2:
+        loop(Y, b)
+        return
+    step = max(1, -(-FLAT_PART // (Y.shape[1] * Y.shape[2])))
+    parts = [(p, min(P, p + step)) for p in range(0, P, step)]
+    run_parts(lambda part: loop(Y[part[0] : part[1]], b), parts, uses_blas=False)
 
 
 def col2im2d(cols: np.ndarray, padded_shape: Ints, stride: Ints, dilation: Ints) -> np.ndarray:

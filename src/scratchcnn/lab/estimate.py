@@ -127,7 +127,7 @@ def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int
     """Elements per sample a layer allocates in a training forward and keeps until backward.
 
     Convolutions keep their im2col columns (none on the Winograd and direct paths), the padded
-    input and their output buffer;
+    input (none position-major: ``kernels/positions.py``) and their output buffer;
     pooling its output and argmax (one byte per output, counted as a quarter element);
     element-wise layers their output unless they work in place.
     """
@@ -142,6 +142,8 @@ def _kept_elements(layer: Layer, in_shape: tuple[int, ...], out_shape: tuple[int
                 kept += _kept_elements(inner, shape, after)
                 shape = after
         return kept + n_out
+    if isinstance(layer, _ConvNd) and layer._position_major():
+        return n_out  # keeps its input as it came, which the layer before made
     if isinstance(layer, _ConvNd):
         pointwise = all(k == 1 for k in layer.kernel_size) and all(s == 1 for s in layer.stride)
         # Winograd and direct keep only the padded input (WinogradSaved, DirectSaved)
@@ -189,6 +191,8 @@ def _gradient_elements(layer: Layer, in_shape: tuple[int, ...], first: bool) -> 
         return 0  # nothing below needs it / a view
     if isinstance(layer, ReLU):
         return 0  # in place over dA inside a model
+    if isinstance(layer, _ConvNd) and layer._position_major():
+        return n_in  # written straight into dX: no column gradient, no padded dX
     extra = 0
     if isinstance(layer, _ConvNd) and direct.applies(
         layer.W, layer.stride, layer.dilation, layer.groups
@@ -206,6 +210,26 @@ def _gradient_elements(layer: Layer, in_shape: tuple[int, ...], first: bool) -> 
         )
         return padded + n_in + extra
     return n_in + extra
+
+
+def _layout_copies(layers: Sequence[Layer], shapes: Sequence[tuple[int, ...]]) -> float:
+    """Elements per sample of the copies a training forward keeps between memory layouts.
+
+    A position-major Conv1d converts an input that does not come position-major from the
+    layer before (element-wise layers keep the layout), and Flatten copies a position-major
+    input batch-last (``kernels/layout.py``).
+    """
+    copies, position_major = 0.0, False  # the batch arrives in PyTorch's layout
+    for layer, in_shape in zip(layers, shapes, strict=False):
+        if isinstance(layer, _ConvNd) and layer._position_major():
+            copies += 0 if position_major else math.prod(in_shape)
+            position_major = True
+        elif isinstance(layer, Flatten) and position_major:
+            copies += math.prod(in_shape)
+            position_major = False
+        elif not isinstance(layer, (ReLU, LeakyReLU, Dropout)):
+            position_major = False
+    return copies
 
 
 def _training_flops(layers: Sequence[Layer], records: Sequence[Any]) -> int:
@@ -235,6 +259,7 @@ def memory_parts(model: Any, input_shape: Sequence[int], batch_size: int) -> dic
         kept += _kept_elements(layer, shapes[i], shapes[i + 1])
         if i >= first_trainable:
             grads.append(_gradient_elements(layer, shapes[i], i == first_trainable))
+    kept += _layout_copies(model.layers, shapes)
     backward = max((a + b for a, b in itertools.pairwise(grads)), default=0)
     backward = max(backward, max(grads, default=0))
     params = [p for layer in model.layers for p in layer.params().values()]

@@ -13,10 +13,17 @@ from typing import Any, ClassVar
 import numpy as np
 
 from scratchcnn.grad_mode import is_grad_enabled
+from scratchcnn.kernels import positions
 from scratchcnn.kernels.conv import conv_backward, conv_forward, conv_forward_banded
 from scratchcnn.kernels.im2col import conv_output_size
-from scratchcnn.kernels.layout import from_batch_last, to_batch_last
+from scratchcnn.kernels.layout import (
+    from_batch_last,
+    from_position_major,
+    to_batch_last,
+    to_position_major,
+)
 from scratchcnn.kernels.padding import PADDING_MODES, Pads
+from scratchcnn.kernels.workspace import buffer as workspace_buffer
 from scratchcnn.layers.base import Layer
 from scratchcnn.memory import check_allocation
 from scratchcnn.random import default_rng
@@ -257,6 +264,9 @@ class _ConvNd(Layer):
             X = X[None]
         out_sample = self._check_sample(X.shape[1:], tuple(X.shape[unbatched:]))
         self._adopt_dtype(X.dtype)
+        if self._position_major():
+            A = self._forward_position_major(X, (X.shape[0], *out_sample), unbatched)
+            return A[0] if unbatched else A
         Xb = to_batch_last(X)
         args = (self.pads, self.stride, self.dilation, self.groups, self.padding_mode)
         reuse = {"workspace": self._workspace, "reuse_output": self.reuse_output}
@@ -269,6 +279,25 @@ class _ConvNd(Layer):
         A = from_batch_last(Y)
         return A[0] if unbatched else A
 
+    def _position_major(self) -> bool:
+        """Whether this layer runs position-major (1-D layers ``kernels/positions.py`` takes)."""
+        args = (self.stride, self.dilation, self.groups, self.padding_mode)
+        return self._nd == 1 and positions.applies(self.W, *args)
+
+    def _forward_position_major(
+        self, X: np.ndarray, out_shape: tuple[int, ...], unbatched: bool
+    ) -> np.ndarray:
+        """The forward pass in the (L, C, N) layout; returns an (N, C_out, L_out) view."""
+        Xk = to_position_major(X)
+        L_out, N = out_shape[2], X.shape[0]
+        name = "output" if is_grad_enabled() else "inference_output"
+        shape = (L_out, self.out_channels, N)
+        out = workspace_buffer(self._workspace, name, shape, X.dtype) if self.reuse_output else None
+        Y = positions.forward(Xk, self.W, self.b, self.pads[0], self.stride[0], out=out)
+        saved = positions.PositionsSaved(Xk)
+        self._cache = (saved, Xk.shape, unbatched, out_shape) if is_grad_enabled() else None
+        return from_position_major(Y)
+
     def backward(self, dA: np.ndarray) -> np.ndarray | None:
         cols, x_shape, unbatched, out_shape = self._cached()
         owner = self  # its repr is built only for an error message
@@ -276,6 +305,18 @@ class _ConvNd(Layer):
         check_grad_shape(dA, out_shape[1:] if unbatched else out_shape, owner)
         if unbatched:
             dA = dA[None]
+        if isinstance(cols, positions.PositionsSaved):
+            dX, self.dW, self.db = positions.backward(
+                to_position_major(dA), cols.X, self.W, self.pads[0], self.stride[0],
+                has_bias=self.bias, compute_dx=self.compute_input_grad,
+                compute_dw=self._wants_param_grads(),
+            )  # fmt: skip
+            self._cache = None
+            self._apply_optimizer()
+            if dX is None:
+                return None
+            dX = from_position_major(dX)
+            return dX[0] if unbatched else dX
         dX, self.dW, self.db = conv_backward(
             to_batch_last(dA),
             cols,
