@@ -3,6 +3,7 @@
 from scratchcnn import _environment
 
 _environment.apply_defaults()  # before NumPy loads (see _environment.py)
+_environment.keep_freed_memory()
 
 # ruff: noqa: E402
 from typing import Any
