@@ -22,6 +22,26 @@ def sigmoid(X: np.ndarray) -> np.ndarray:
     return A
 
 
+# Rows up to this long are reduced over a transposed copy: NumPy reduces a C-contiguous
+# (1000, 10) float32 array along its rows in 90 us (max) and 25 us (sum), along its columns
+# of the transposed copy in 3 us each, and the copy takes 5.
+SHORT_ROW = 64
+
+
+def row_max(Z: np.ndarray) -> np.ndarray:
+    """``Z.max(axis=1, keepdims=True)`` for Z (M, K), fast for short rows (see SHORT_ROW)."""
+    if Z.ndim == 2 and 0 < Z.shape[1] <= SHORT_ROW and Z.shape[0] > Z.shape[1]:
+        return np.ascontiguousarray(Z.T).max(axis=0)[:, None]
+    return Z.max(axis=1, keepdims=True)
+
+
+def row_sum(Z: np.ndarray) -> np.ndarray:
+    """``Z.sum(axis=1, keepdims=True)`` for Z (M, K), fast for short rows (see SHORT_ROW)."""
+    if Z.ndim == 2 and 0 < Z.shape[1] <= SHORT_ROW and Z.shape[0] > Z.shape[1]:
+        return np.ascontiguousarray(Z.T).sum(axis=0)[:, None]
+    return Z.sum(axis=1, keepdims=True)
+
+
 def softmax(X: np.ndarray, axis: int = -1) -> np.ndarray:
     """exp(X) / sum(exp(X)) along ``axis``, shifted by the maximum so exp never overflows."""
     with np.errstate(over="ignore"):  # only far-below-max entries can overflow, to -inf: exp 0

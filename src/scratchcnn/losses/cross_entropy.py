@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from scratchcnn.kernels.activations import row_max, row_sum
 from scratchcnn.losses.base import Loss, as_dtype
 from scratchcnn.validation import as_float_array, check_finite
 
@@ -134,8 +135,8 @@ class SoftmaxCrossEntropy(Loss):
         Z = np.moveaxis(X, class_axis, -1).reshape(-1, K)  # (M, K): a view for (N, K)
         indices, rows = self._targets(labels, X, Z, class_axis)
         w = self._class_weights(K, X.dtype)
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        shifted = Z - row_max(Z)
+        log_probs = shifted - np.log(row_sum(np.exp(shifted)))
         probs = np.exp(log_probs)
         e = self.label_smoothing
         if indices is not None:

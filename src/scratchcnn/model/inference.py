@@ -16,6 +16,7 @@ import numpy as np
 
 from scratchcnn import losses as _losses
 from scratchcnn.grad_mode import no_grad
+from scratchcnn.kernels.activations import row_max, row_sum
 from scratchcnn.model.data import BatchSource, gather, input_batches, is_batch_source, is_memmap
 from scratchcnn.model.training import all_finite, n_correct
 from scratchcnn.transforms import deterministic_part
@@ -23,8 +24,10 @@ from scratchcnn.validation import check_positive_int
 
 
 def _softmax(Z: np.ndarray) -> np.ndarray:
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    E /= E.sum(axis=1, keepdims=True)
+    """Softmax over the classes of Z (N, K)."""
+    E = np.subtract(Z, row_max(Z))
+    np.exp(E, out=E)
+    E /= row_sum(E)
     return E
 
 
