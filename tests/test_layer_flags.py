@@ -59,3 +59,38 @@ def test_the_model_keeps_a_layers_own_settings_outside_its_runs(rng: np.random.G
         "reuse_output": False,
         "overwrite_dA": False,
     }
+
+
+def _layer_by_layer(model: Sequential, X: np.ndarray) -> np.ndarray:
+    """The model's eval output computed one layer at a time (no model flags, no fusion)."""
+    A = X
+    for layer in model.layers:
+        A = layer.forward(A)
+    return A
+
+
+def test_inference_fuses_conv1d_and_relu_with_the_same_result(rng: np.random.Generator) -> None:
+    """Position-major Conv1d applies the next in-place ReLU in its bias pass, bit for bit."""
+    from scratchcnn import no_grad, zoo
+
+    model = zoo.mnist1d_cnn(seed=0).eval()
+    X = rng.standard_normal((50, 1, 40)).astype(np.float32)
+    X[3, 0, 5] = np.nan  # NaN stays NaN through the fused ReLU, as through ReLU alone
+    assert model._relu_fusions() == [0, 2, 4]
+    with no_grad():
+        fused = model.forward(X)
+        separate = _layer_by_layer(model, X)
+    np.testing.assert_array_equal(fused, separate)
+    assert np.isnan(fused[3]).all() and np.isfinite(np.delete(fused, 3, axis=0)).all()
+    for layer in model.layers:  # the flags last only for the pass
+        assert layer.rectify_output is False
+        assert getattr(layer, "input_rectified", False) is False
+    seen = []
+    conv = model.layers[0]
+    original = conv.forward
+    conv.forward = lambda A: (seen.append(conv.rectify_output), original(A))[1]
+    with no_grad():
+        model.forward(X)
+    model.forward(X)  # with gradients (training): nothing fused
+    assert seen == [True, False]
+

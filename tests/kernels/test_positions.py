@@ -129,13 +129,19 @@ def test_applies_to_plain_1d_layers_only() -> None:
     assert not positions.applies(W.astype(np.float16), (1,), (1,), 1, "zeros")
 
 
-def test_add_bias_matches_numpy(rng: np.random.Generator, kernel_path: str) -> None:
+@pytest.mark.parametrize("relu", [False, True])
+def test_add_bias_matches_numpy(relu: bool, rng: np.random.Generator, kernel_path: str) -> None:
     for shape in [(3, 4, 5), (40, 25, 1200)]:  # the second runs in parts on the threads
         Y = rng.standard_normal(shape).astype(np.float32)
+        Y[0, 0, :2] = (np.nan, -0.0)
         b = rng.standard_normal(shape[1]).astype(np.float32)
+        b[0] = 0
         expected = Y + b[:, None]
-        positions.add_bias(Y, b)
+        if relu:
+            expected = np.maximum(expected, 0)
+        positions.add_bias(Y, b, relu)
         np.testing.assert_array_equal(Y, expected)
+        assert np.signbit(Y[0, 0, 1]) == np.signbit(expected[0, 0, 1])
     if kernel_path == "numba":
         assert compiled.usable()
 

@@ -146,6 +146,18 @@ def _add_bias_loop(Y, b):  # pragma: no cover
                 y[n] += v
 
 
+def _add_bias_relu_loop(Y, b, zero):  # pragma: no cover
+    """Y[p, c, :] = max(Y[p, c, :] + b[c], 0), as ReLU after the bias (NaN stays NaN)."""
+    P, C, N = Y.shape
+    for p in range(P):
+        for c in range(C):
+            y = Y[p, c]
+            v = b[c]
+            for n in range(N):
+                x = y[n] + v
+                y[n] = x if (x > 0 or x != x) else zero
+
+
 def _col2im2d_loop(cols, SH, SW, DH, DW, out):  # pragma: no cover
     """out (C, H, W, N) = the sum, for each input pixel, of the columns that read it.
 
@@ -212,6 +224,7 @@ _LOOPS = {
     "relu_backward": _relu_backward_loop,
     "relu_backward_inplace": _relu_backward_inplace_loop,
     "add_bias": _add_bias_loop,
+    "add_bias_relu": _add_bias_relu_loop,
     "col2im2d": _col2im2d_loop,
     "transpose": _transpose_loop,
 }
@@ -384,14 +397,24 @@ def relu_forward(X: np.ndarray, in_place: bool = False) -> np.ndarray | None:
     return out
 
 
-def add_bias(Y: np.ndarray, b: np.ndarray) -> None:
-    """Y[p, c, :] += b[c] in place, for a C-contiguous Y (P, C, N) and b (C,) of its dtype.
+def add_bias(Y: np.ndarray, b: np.ndarray, relu: bool = False) -> None:
+    """Y[p, c, :] += b[c] in place, for a C-contiguous Y (P, C, N) and b (C,) of its dtype;
+    with ``relu``, then max(Y, 0) in the same pass.
 
     From ``PARALLEL_MIN_SIZE`` numbers on, parts of positions run on the library's threads.
     """
     from scratchcnn.kernels.threads import run_parts
 
-    loop, P = _jit().add_bias, Y.shape[0]
+    P = Y.shape[0]
+    if relu:
+        zero = Y.dtype.type(0)
+        relu_loop = _jit().add_bias_relu
+
+        def loop(part: np.ndarray, bias: np.ndarray) -> None:
+            relu_loop(part, bias, zero)
+
+    else:
+        loop = _jit().add_bias
     if Y.size < PARALLEL_MIN_SIZE or P < 2:
         loop(Y, b)
         return

@@ -102,8 +102,12 @@ def forward(
     pads: tuple[int, int],
     stride: int,
     out: np.ndarray | None = None,
+    relu: bool = False,
 ) -> np.ndarray:
-    """Y (L_out, C_out, N) = conv(X (L, C, N), W (C_out, C, K), zero padding) + b."""
+    """Y (L_out, C_out, N) = conv(X (L, C, N), W (C_out, C, K), zero padding) + b.
+
+    ``relu``: max(Y, 0) in the bias pass (a model's inference fuses a following in-place ReLU).
+    """
     L, C, N = X.shape
     C_out, _, K = W.shape
     L_out = output_length(L, K, pads, stride)
@@ -121,17 +125,20 @@ def forward(
         else:
             rows = X[start + k0 : start + k1].reshape(-1, N)
             np.matmul(Wm[:, k0 * C : k1 * C], rows, out=out[l_out])
-    if b is not None:
-        add_bias(out, b)
+    if b is not None or relu:
+        add_bias(out, np.zeros(C_out, dtype=out.dtype) if b is None else b, relu)
     return out
 
 
-def add_bias(Y: np.ndarray, b: np.ndarray) -> None:
-    """Y (L, C, N) += b (C,) per channel, in place (compiled when Numba is usable)."""
+def add_bias(Y: np.ndarray, b: np.ndarray, relu: bool = False) -> None:
+    """Y (L, C, N) += b (C,) per channel, in place, then max(Y, 0) with ``relu``; one pass
+    when Numba is usable."""
     if compiled.usable() and Y.flags.c_contiguous and Y.size:
-        compiled.add_bias(Y, np.ascontiguousarray(b, dtype=Y.dtype))
-    else:
-        Y += b[:, None]
+        compiled.add_bias(Y, np.ascontiguousarray(b, dtype=Y.dtype), relu)
+        return
+    Y += b[:, None]
+    if relu:
+        np.maximum(Y, 0, out=Y)
 
 
 def weight_gradient(

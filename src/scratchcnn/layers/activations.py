@@ -51,8 +51,12 @@ class ReLU(_Activation):
 
     ``inplace=True`` (PyTorch's option) writes the result over X, saving a full-size
     allocation per call. Use it after layers that do not keep their output for backward
-    (Conv, Dense, pooling): the zoo does.
+    (Conv, Dense, pooling): the zoo does. In a model's inference pass, a layer before an
+    in-place ReLU may rectify its output itself (``Layer.rectify_output``); the ReLU then
+    has ``input_rectified`` set and passes X through.
     """
+
+    input_rectified: bool = False
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
@@ -60,6 +64,9 @@ class ReLU(_Activation):
 
     def forward(self, X: np.ndarray) -> np.ndarray:
         X = self._input(X)
+        if self.input_rectified:  # max(X, 0) is X already (the layer before applied it)
+            self._cache = X
+            return X
         in_place = self.inplace and X.flags.writeable
         A = compiled.relu_forward(X, in_place) if compiled.usable() else None
         if A is None:

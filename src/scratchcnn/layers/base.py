@@ -55,6 +55,10 @@ class Layer:
     param_names: ClassVar[tuple[str, ...]] = ()
     buffer_names: ClassVar[tuple[str, ...]] = ()
     _trainable: bool = True  # a class default, so layers pickled before the flag existed load
+    # Set by a model for an inference pass when the next layer is an in-place ReLU that this
+    # layer applies in its own last pass over the output (``can_rectify_output``); that
+    # ReLU then gets ``input_rectified`` and passes its input through.
+    rectify_output: bool = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,6 +91,10 @@ class Layer:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X)
+
+    def can_rectify_output(self) -> bool:
+        """Whether forward can apply max(output, 0) itself when ``rectify_output`` is set."""
+        return False
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """Shape of one sample's output from one sample's input shape (no batch axis)."""

@@ -279,6 +279,10 @@ class _ConvNd(Layer):
         A = from_batch_last(Y)
         return A[0] if unbatched else A
 
+    def can_rectify_output(self) -> bool:
+        """Position-major layers apply a following ReLU in their bias pass (inference)."""
+        return self._position_major()
+
     def _position_major(self) -> bool:
         """Whether this layer runs position-major (1-D layers ``kernels/positions.py`` takes)."""
         args = (self.stride, self.dilation, self.groups, self.padding_mode)
@@ -293,7 +297,8 @@ class _ConvNd(Layer):
         name = "output" if is_grad_enabled() else "inference_output"
         shape = (L_out, self.out_channels, N)
         out = workspace_buffer(self._workspace, name, shape, X.dtype) if self.reuse_output else None
-        Y = positions.forward(Xk, self.W, self.b, self.pads[0], self.stride[0], out=out)
+        args = (self.pads[0], self.stride[0])
+        Y = positions.forward(Xk, self.W, self.b, *args, out=out, relu=self.rectify_output)
         saved = positions.PositionsSaved(Xk)
         self._cache = (saved, Xk.shape, unbatched, out_shape) if is_grad_enabled() else None
         return from_position_major(Y)

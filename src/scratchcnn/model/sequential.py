@@ -17,6 +17,8 @@ import numpy as np
 
 from scratchcnn import losses as _losses
 from scratchcnn import optimizers as _optimizers
+from scratchcnn.grad_mode import is_grad_enabled
+from scratchcnn.layers.activations import ReLU
 from scratchcnn.layers.base import Layer
 from scratchcnn.model import archive
 from scratchcnn.model.data import is_memmap
@@ -209,12 +211,35 @@ class Sequential(InferenceMixin, TrainingMixin):
         """Run every layer in its current mode: (N, *sample_shape) -> (N, *output_shape)."""
         A = np.asarray(X).astype(self.dtype, copy=False)
         previous = self._set_flags(self._layer_flags)
+        fused = [] if is_grad_enabled() else self._relu_fusions()
+        self._fuse_relus(fused, True)
         try:
             for layer in self.layers:
                 A = layer.forward(A)
         finally:
+            self._fuse_relus(fused, False)
             self._set_flags(previous)
         return self._detached(A)
+
+    def _relu_fusions(self) -> list[int]:
+        """Indices of layers followed by an in-place ReLU that they can apply themselves.
+
+        Only for passes without gradients (inference), where nothing looks at the output
+        before its ReLU: a training forward keeps every layer's own output. (A layer object
+        never appears twice in a model, so a flag holds for one place.)
+        """
+        pairs = zip(self.layers, self.layers[1:], strict=False)
+        return [
+            i
+            for i, (layer, after) in enumerate(pairs)
+            if isinstance(after, ReLU) and after.inplace and layer.can_rectify_output()
+        ]
+
+    def _fuse_relus(self, indices: list[int], on: bool) -> None:
+        """Tell each fused pair its part (``Layer.rectify_output``, ``ReLU.input_rectified``)."""
+        for i in indices:
+            self.layers[i].rectify_output = on
+            self.layers[i + 1].input_rectified = on  # type: ignore[attr-defined]
 
     def _detached(self, A: np.ndarray) -> np.ndarray:
         """A itself, or a copy when it may be (a view of) a layer's reused buffer.
