@@ -58,6 +58,7 @@ def test_the_model_keeps_a_layers_own_settings_outside_its_runs(rng: np.random.G
         "compute_input_grad": True,
         "reuse_output": False,
         "overwrite_dA": False,
+        "grad_in_output_buffer": False,
     }
 
 

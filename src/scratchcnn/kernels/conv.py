@@ -276,6 +276,7 @@ def conv_backward(
     workspace: dict[str, np.ndarray] | None = None,
     overwrite_cols: bool = False,
     compute_dw: bool = True,
+    dx_out: np.ndarray | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
     """Gradients of sum(Y * dY) for dY (C_out, *OS, N): returns ``(dX, dW, db)``.
 
@@ -284,7 +285,8 @@ def conv_backward(
     db are None when ``compute_dw`` is False (a frozen layer). dX may be a view into a larger
     padded array. ``overwrite_cols`` lets the column gradient reuse ``cols``'s memory once dW
     is done (the caller must not use ``cols`` again): that saves an array as large as the
-    whole im2col.
+    whole im2col. ``dx_out`` (input_shape, C-contiguous) is a dead buffer of the caller's
+    that dX may be written into (the Winograd path with zero padding does).
     """
     kernel_size = W.shape[2:]
     C_out = W.shape[0]
@@ -292,7 +294,10 @@ def conv_backward(
     P = dY.size // C_out
     if isinstance(cols, WinogradSaved):
         db = dY.reshape(C_out, P).sum(axis=1) if has_bias else None
-        dXp, dW = winograd.winograd_backward(dY, cols.Xp, W, compute_dx, pads=cols.pads)
+        into = dx_out if dx_out is not None and dx_out.shape == cols.Xp.shape else None
+        dXp, dW = winograd.winograd_backward(
+            dY, cols.Xp, W, compute_dx, pads=cols.pads, out=into
+        )
         if dXp is not None and dXp.shape != tuple(input_shape):  # padded first (other modes)
             dXp = pad_adjoint(dXp, pads, padding_mode)
         return dXp, dW, db

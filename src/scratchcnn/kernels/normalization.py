@@ -107,6 +107,7 @@ def batch_norm_backward(
     batch_stats: bool,
     use_compiled: bool | None = None,
     overwrite_dA: bool = False,
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(dX, dgamma, dbeta)`` for dA (C, M) and the forward's rows, mean and inv_std.
 
@@ -114,7 +115,7 @@ def batch_norm_backward(
     mean and variance, so the gradient's mean and its projection on X_hat are subtracted;
     with running statistics (eval) the normalization is a per-channel affine map. With
     ``overwrite_dA`` (a writeable, contiguous dA nobody reads again) the compiled path
-    writes dX over dA.
+    writes dX over dA, else into ``out`` (C, M) when given (a dead buffer of the caller's).
     """
     scale = inv_std if gamma is None else gamma * inv_std
     M = dA.shape[1]
@@ -131,7 +132,7 @@ def batch_norm_backward(
         k1 = total / M
         k2 = centered * inv_std.astype(np.float64) ** 2 / M
         in_place = overwrite_dA and dA.flags.writeable and dA.flags.c_contiguous
-        dX = fast.input_gradient(dA, rows, mean, scale, k1, k2, in_place)
+        dX = fast.input_gradient(dA, rows, mean, scale, k1, k2, in_place, out=out)
         return dX, dgamma, dbeta
     X_hat = rows - mean[:, np.newaxis]
     X_hat *= inv_std[:, np.newaxis]

@@ -167,14 +167,16 @@ def input_gradient(
     k1: np.ndarray,
     k2: np.ndarray,
     in_place: bool = False,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """dX (C, M) = scale * (dA - k1 - (rows - mean) * k2), per row; over dA with ``in_place``."""
+    """dX (C, M) = scale * (dA - k1 - (rows - mean) * k2), per row; over dA with ``in_place``,
+    else into ``out`` (C-contiguous, aliasing neither dA nor rows) when given."""
     dtype = rows.dtype
     mean, scale, k1, k2 = (np.ascontiguousarray(v, dtype=dtype) for v in (mean, scale, k1, k2))
     if in_place:
         loop = _jit().input_gradient_inplace
         _over_channels(loop, rows.shape[0], (dA, rows), mean, scale, k1, k2)
         return dA
-    dX = np.empty_like(rows)
+    dX = np.empty_like(rows) if out is None else out
     _over_channels(_jit().input_gradient, rows.shape[0], (dA, rows), mean, scale, k1, k2, dX)
     return dX

@@ -271,12 +271,14 @@ def winograd_backward(
     m: int = DEFAULT_TILE,
     use_compiled: bool | None = None,
     pads: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0)),
+    out: np.ndarray | None = None,
 ) -> tuple[np.ndarray | None, np.ndarray]:
     """(dXp, dW) of sum(Y * dY) for Y = :func:`winograd_forward` (Xp, W, pads=pads).
 
     dY is (C_out, OH, OW, N), Xp (C_in, H, W, N) the input of the forward pass; dXp has
     Xp's shape (with an already padded Xp the caller takes the padding's adjoint), None
-    when not asked for.
+    when not asked for. ``out`` (Xp's shape and dtype, aliasing neither dY nor Xp), when
+    given, is overwritten with dXp instead of a new array.
     """
     C_in, H, Wd, N = Xp.shape
     C_out = W.shape[0]
@@ -285,7 +287,14 @@ def winograd_backward(
     alpha = m + 2
     out_size = (H + sum(pads[0]) - 2, Wd + sum(pads[1]) - 2)
     origin = (pads[0][0], pads[1][0])
-    dXp = np.zeros(Xp.shape, dtype=dtype) if compute_dx else None
+    dXp = None
+    if compute_dx:
+        fits = out is not None and out.shape == Xp.shape and out.dtype == dtype
+        if fits and not (np.may_share_memory(out, dY) or np.may_share_memory(out, Xp)):
+            dXp = out
+            dXp.fill(0)
+        else:
+            dXp = np.zeros(Xp.shape, dtype=dtype)
     if dY.size == 0:
         return dXp, np.zeros(W.shape, dtype=dtype)
     dY = np.ascontiguousarray(dY, dtype=dtype)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -32,6 +33,10 @@ def _register(cls: type[Layer]) -> None:
     LAYER_REGISTRY[name] = cls
 
 
+# The flags a model (or a block, for its inner layers) sets on a layer while it runs it.
+FLAG_NAMES = ("compute_input_grad", "reuse_output", "overwrite_dA", "grad_in_output_buffer")
+
+
 class Layer:
     """A stateful layer: ``forward(X) -> A`` caches what ``backward(dA) -> dX`` needs.
 
@@ -59,6 +64,11 @@ class Layer:
     # layer applies in its own last pass over the output (``can_rectify_output``); that
     # ReLU then gets ``input_rectified`` and passes its input through.
     rectify_output: bool = False
+    # Whether forward's result is memory of the layer's own (a new array or its output
+    # buffer) that it never reads again: whoever consumes it may write over it (Residual
+    # adds its shortcut into the body's last output).
+    owns_output: ClassVar[bool] = False
+    grad_in_output_buffer: bool = False  # a class default for layers pickled before the flag
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -78,6 +88,10 @@ class Layer:
         # Likewise set by a model: the dA handed to backward is a temporary that nobody reads
         # again, so a layer may compute dX in place over it (ReLU does).
         self.overwrite_dA = False
+        # Set by a model with reuse_output where the layer's dX is consumed before its next
+        # forward: its output buffer is dead once its backward runs (the layers that read the
+        # output ran backward first), so dX may go there (BatchNorm, Winograd convolutions).
+        self.grad_in_output_buffer = False
         self._cache: Any = None
         for name in self.param_names:
             setattr(self, "d" + name, None)
@@ -91,6 +105,24 @@ class Layer:
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
         return self.forward(X)
+
+    def _output_buffer_for_grad(
+        self, shape: tuple[int, ...], dtype: np.dtype, dA: np.ndarray
+    ) -> np.ndarray | None:
+        """The training output buffer (workspace ``"output"``) as an array of ``shape`` to hold
+        dX, when ``grad_in_output_buffer`` allows it and it fits; else None."""
+        if not self.grad_in_output_buffer:
+            return None
+        buffer = getattr(self, "_workspace", {}).get("output")
+        if (
+            buffer is None
+            or buffer.size != math.prod(shape)
+            or buffer.dtype != dtype
+            or not buffer.flags.c_contiguous
+            or np.may_share_memory(buffer, dA)
+        ):
+            return None
+        return buffer.reshape(shape)
 
     def can_rectify_output(self) -> bool:
         """Whether forward can apply max(output, 0) itself when ``rectify_output`` is set."""

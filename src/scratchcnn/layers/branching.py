@@ -22,7 +22,7 @@ import numpy as np
 
 from scratchcnn.grad_mode import is_grad_enabled
 from scratchcnn.kernels.layout import from_batch_last, to_batch_last
-from scratchcnn.layers.base import LAYER_REGISTRY, Layer
+from scratchcnn.layers.base import FLAG_NAMES, LAYER_REGISTRY, Layer
 
 Path = list[Layer]
 
@@ -136,6 +136,9 @@ class _Branching(Layer):
         inside a path each gradient comes from the next layer and nobody else reads it
         (``overwrite_dA``), the last layer's is the block's choice (``_last_overwrites``);
         without the block's input gradient, each path's first trainable layer skips its own.
+        A path's dX may go into its layer's output buffer (``grad_in_output_buffer``) where
+        the path consumes it, and for the first layer where the block's own dX is consumed
+        before its next forward (the block has that flag itself).
         """
         flags = {}
         last = self._last_overwrites()
@@ -146,6 +149,7 @@ class _Branching(Layer):
                     "compute_input_grad": self.compute_input_grad or i != start,
                     "reuse_output": True,
                     "overwrite_dA": i < len(path) - 1 or last[name],
+                    "grad_in_output_buffer": i > 0 or self.grad_in_output_buffer,
                 }
         return flags
 
@@ -158,7 +162,7 @@ class _Branching(Layer):
         """Give the inner layers their flags while the block runs them, as a model does."""
         layers = dict(self.named_layers())
         previous = {
-            key: (layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA)
+            key: {name: getattr(layer, name) for name in FLAG_NAMES}
             for key, layer in layers.items()
         }
         try:
@@ -167,13 +171,9 @@ class _Branching(Layer):
                     setattr(layers[key], flag, value)
             yield
         finally:
-            for key, (grad, reuse, overwrite) in previous.items():
-                layer = layers[key]
-                layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA = (
-                    grad,
-                    reuse,
-                    overwrite,
-                )
+            for key, flags in previous.items():
+                for flag, value in flags.items():
+                    setattr(layers[key], flag, value)
 
     # -- running the paths -------------------------------------------------------------------
     def _shared_input(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

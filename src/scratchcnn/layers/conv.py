@@ -127,6 +127,7 @@ class _ConvNd(Layer):
 
     _nd: ClassVar[int] = 0
     _dims: ClassVar[str] = ""
+    owns_output = True  # its output buffer or a new array; backward reads the input
 
     def __init__(
         self,
@@ -337,6 +338,7 @@ class _ConvNd(Layer):
             workspace=self._workspace,
             overwrite_cols=True,
             compute_dw=self._wants_param_grads(),
+            dx_out=self._output_buffer_for_grad(x_shape, self.W.dtype, dA),
         )
         # The column gradient was written over the cached columns: like PyTorch, which frees
         # what a backward used, a second backward needs a new forward.

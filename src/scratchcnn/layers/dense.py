@@ -29,6 +29,7 @@ class Dense(Layer):
     """
 
     param_names = ("W", "b")
+    owns_output = True  # a new array; backward reads the input
 
     def __init__(
         self,

@@ -31,6 +31,8 @@ class _BatchNorm(Layer):
     ``output_shape``) and ``input_ranks`` with its description for ``forward``.
     """
 
+    owns_output = True  # its output buffer or a new array; backward reads the input instead
+
     sample_shapes: ClassVar[tuple[str, ...]] = ()
     input_ranks: ClassVar[tuple[int, ...]] = ()
     input_text: ClassVar[str] = ""
@@ -175,9 +177,13 @@ class _BatchNorm(Layer):
             rows, mean, inv_std = saved
             dA_rows = to_batch_last(dA).reshape(rows.shape)
             gamma = self.W if self.affine else None
+            dead = self._output_buffer_for_grad(rows.shape, rows.dtype, dA_rows)
+            if dead is not None and np.may_share_memory(dead, rows):
+                dead = None
             dX, dgamma, dbeta = batch_norm_backward(
-                dA_rows, rows, mean, inv_std, gamma, use_batch, overwrite_dA=self.overwrite_dA
-            )
+                dA_rows, rows, mean, inv_std, gamma, use_batch,
+                overwrite_dA=self.overwrite_dA, out=dead,
+            )  # fmt: skip
             dX = from_batch_last(dX.reshape(shape[1], *shape[2:], shape[0]))
         if self.affine and self._wants_param_grads():
             self.dW = dgamma

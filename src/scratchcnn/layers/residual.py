@@ -102,9 +102,26 @@ class Residual(_Branching):
             B = self._run_path("body", shared)
         if B.shape != S.shape:
             self._check_shapes(tuple(B.shape), tuple(S.shape), tuple(X.shape))
-        out = np.add(B, S, out=self._output_buffer(B))
+        out = np.add(B, S, out=B if self._may_add_into(B, S) else self._output_buffer(B))
         self._cache = (out.shape, out.dtype) if is_grad_enabled() else None
         return out
+
+    def _may_add_into(self, B: np.ndarray, S: np.ndarray) -> bool:
+        """Whether the shortcut may be added into the body's output B in place.
+
+        B must be memory that the body's last layer owns and never reads again
+        (``Layer.owns_output``: its output buffer, BatchNorm's in a BasicBlock), and the
+        block's output must be consumed before its next forward (``reuse_output``): that
+        saves an output buffer as large as the activations.
+        """
+        return (
+            self.reuse_output
+            and self.body[-1].owns_output
+            and B.flags.writeable
+            and B.shape == S.shape
+            and B.dtype == S.dtype
+            and not np.may_share_memory(B, S)
+        )
 
     def backward(self, dA: np.ndarray) -> np.ndarray | None:
         out_shape, dtype = self._cached()

@@ -19,7 +19,7 @@ from scratchcnn import losses as _losses
 from scratchcnn import optimizers as _optimizers
 from scratchcnn.grad_mode import is_grad_enabled
 from scratchcnn.layers.activations import ReLU
-from scratchcnn.layers.base import Layer
+from scratchcnn.layers.base import FLAG_NAMES, Layer
 from scratchcnn.model import archive
 from scratchcnn.model.data import is_memmap
 from scratchcnn.model.inference import InferenceMixin
@@ -132,18 +132,20 @@ class Sequential(InferenceMixin, TrainingMixin):
         )
 
     @property
-    def _layer_flags(self) -> list[tuple[bool, bool, bool]]:
-        """``(compute_input_grad, reuse_output, overwrite_dA)`` per layer, set during passes.
+    def _layer_flags(self) -> list[tuple[bool, ...]]:
+        """The values of ``FLAG_NAMES`` per layer, set during passes.
 
         Every output but the last is consumed by the next layer before the next forward, so
         those layers may reuse their output buffers (the model's output stays fresh). Likewise
         every gradient a layer receives comes from the next layer's backward and is read by
-        nobody else, so it may be overwritten. The model sets these flags only while it runs
-        its layers (``forward``, ``backward``), so a layer used alone or in another model
-        afterwards behaves as a layer of its own.
+        nobody else, so it may be overwritten; and a layer's output buffer is dead once its
+        own backward runs, whose dX the layer before consumes at once, so dX may go there.
+        The model sets these flags only while it runs its layers (``forward``,
+        ``backward``), so a layer used alone or in another model afterwards behaves as a
+        layer of its own.
         """
         first, last = self._first_trainable, len(self.layers) - 1
-        return [(i != first, i < last, i < last) for i in range(len(self.layers))]
+        return [(i != first, i < last, i < last, i < last) for i in range(len(self.layers))]
 
     def __repr__(self) -> str:
         lines = [
@@ -190,21 +192,15 @@ class Sequential(InferenceMixin, TrainingMixin):
     @property
     def layer_flags(self) -> list[dict[str, bool]]:
         """The performance flags the model gives each layer while it runs it (see design.md)."""
-        return [
-            {"compute_input_grad": grad, "reuse_output": reuse, "overwrite_dA": overwrite}
-            for grad, reuse, overwrite in self._layer_flags
-        ]
+        return [dict(zip(FLAG_NAMES, values, strict=True)) for values in self._layer_flags]
 
-    def _set_flags(self, flags: list[tuple[bool, bool, bool]]) -> list[tuple[bool, bool, bool]]:
+    def _set_flags(self, flags: list[tuple[bool, ...]]) -> list[tuple[bool, ...]]:
         """Give the layers ``flags``; returns the flags they had."""
         previous = []
-        for layer, (grad, reuse, overwrite) in zip(self.layers, flags, strict=True):
-            previous.append((layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA))
-            layer.compute_input_grad, layer.reuse_output, layer.overwrite_dA = (
-                grad,
-                reuse,
-                overwrite,
-            )
+        for layer, values in zip(self.layers, flags, strict=True):
+            previous.append(tuple(getattr(layer, name) for name in FLAG_NAMES))
+            for name, value in zip(FLAG_NAMES, values, strict=True):
+                setattr(layer, name, value)
         return previous
 
     def forward(self, X: np.ndarray) -> np.ndarray:
