@@ -1,11 +1,12 @@
-"""Per convolution: scratchcnn's Conv2d against PyTorch's on the CPU, and the share of peak.
+"""Per convolution: scratchcnn's Conv1d/Conv2d against PyTorch's on the CPU, and the share of peak.
 
 The convolutions of the suite's workloads (LeNet-5's two 5x5 layers, seed_cnn's 32->64,
-VGG block's and the residual block's 3x3 layers), batch 128, float32. Each is timed forward
-(a training forward: what backward needs is kept) and forward + backward (dX and dW; a first
-layer computes no dX, as in a model). Each side gets its faster natural layout: PyTorch
-channels_last tensors, scratchcnn the batch-last views its layers hand each other. Rounds
-alternate between the two so they share the machine's noise; medians are printed.
+VGG block's and the residual block's 3x3 layers, MNIST-1D's strided Conv1d layers), batch
+128, float32. Each is timed forward (a training forward: what backward needs is kept) and
+forward + backward (dX and dW; a first layer computes no dX, as in a model). Each side gets
+its faster natural layout: PyTorch channels_last tensors (NCL for 1-D), scratchcnn the views
+its layers hand each other (batch-last; position-major for 1-D). Rounds alternate between
+the two so they share the machine's noise; medians are printed.
 
 "% of peak" is a direct convolution's FLOPs (2 per multiply-add; training = forward + dX +
 dW) over the float32 matmul rate of the faster library on this machine: how close each
@@ -33,10 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from flops import matmul_gflops, torch_matmul_gflops
 from scratchcnn.kernels import conv as conv_kernels
 from scratchcnn.kernels import direct
-from scratchcnn.kernels.layout import from_batch_last
-from scratchcnn.layers import Conv2d
+from scratchcnn.kernels.layout import from_batch_last, from_position_major
+from scratchcnn.layers import Conv1d, Conv2d
 
-# (name, in_channels, out_channels, kernel, padding, input size, input gradient?)
+# (name, in_channels, out_channels, kernel, padding, input size, input gradient?[, stride,
+# spatial dimensions]): stride 1 and 2-D unless given
 CONVOLUTIONS = [
     ("lenet5 conv1, 1->6, 5x5, 28x28", 1, 6, 5, 0, 28, False),
     ("lenet5 conv2, 6->16, 5x5, 12x12", 6, 16, 5, 0, 12, True),
@@ -45,11 +47,25 @@ CONVOLUTIONS = [
     ("vgg_block 32->32, 3x3, 32x32", 32, 32, 3, 1, 32, True),
     ("vgg_block 64->64, 3x3, 16x16", 64, 64, 3, 1, 16, True),
     ("resblock 64->64, 3x3, 32x32", 64, 64, 3, 1, 32, True),
+    ("mnist1d conv1, 1->25, k5 s2, 40", 1, 25, 5, 1, 40, False, 2, 1),
+    ("mnist1d conv2, 25->25, k3 s2, 19", 25, 25, 3, 1, 19, True, 2, 1),
 ]
 
 
-def algorithm(layer: Conv2d) -> str:
+def _spec(spec: tuple) -> tuple:
+    """(name, c_in, c_out, k, padding, size, input_grad, stride, nd) with the defaults."""
+    return (*spec, 1, 2)[:9] if len(spec) == 7 else spec
+
+
+def _out_size(spec: tuple) -> int:
+    _, _, _, k, p, size, _, stride, _ = _spec(spec)
+    return (size + 2 * p - k) // stride + 1
+
+
+def algorithm(layer: Conv1d | Conv2d) -> str:
     """Which of our kernels the layer runs on."""
+    if layer._position_major():
+        return "position-major"
     if conv_kernels.uses_winograd(layer.W, layer.stride, layer.dilation, layer.groups):
         return "Winograd"
     if direct.applies(layer.W, layer.stride, layer.dilation, layer.groups):
@@ -58,13 +74,17 @@ def algorithm(layer: Conv2d) -> str:
 
 
 def ours(spec: tuple, batch: int, rng: np.random.Generator) -> tuple[Callable, Callable, str]:
-    _, c_in, c_out, k, p, size, input_grad = spec
-    layer = Conv2d(c_in, c_out, k, padding=p)
+    _, c_in, c_out, k, p, size, input_grad, stride, nd = _spec(spec)
+    layer = (Conv1d if nd == 1 else Conv2d)(c_in, c_out, k, stride=stride, padding=p)
     layer.compute_input_grad = input_grad
     layer.reuse_output = True  # as inside a Sequential
-    X = from_batch_last(rng.standard_normal((c_in, size, size, batch), dtype=np.float32))
-    out = size + 2 * p - k + 1
-    dA = from_batch_last(rng.standard_normal((c_out, out, out, batch), dtype=np.float32))
+    out = _out_size(spec)
+    if nd == 1:  # position-major (L, C, N)
+        X = from_position_major(rng.standard_normal((size, c_in, batch), dtype=np.float32))
+        dA = from_position_major(rng.standard_normal((out, c_out, batch), dtype=np.float32))
+    else:
+        X = from_batch_last(rng.standard_normal((c_in, size, size, batch), dtype=np.float32))
+        dA = from_batch_last(rng.standard_normal((c_out, out, out, batch), dtype=np.float32))
 
     def both() -> None:
         layer.forward(X)
@@ -74,14 +94,20 @@ def ours(spec: tuple, batch: int, rng: np.random.Generator) -> tuple[Callable, C
 
 
 def theirs(spec: tuple, batch: int, rng: np.random.Generator) -> tuple[Callable, Callable]:
-    _, c_in, c_out, k, p, size, input_grad = spec
-    cl = torch.channels_last
-    X = torch.from_numpy(rng.standard_normal((batch, c_in, size, size), dtype=np.float32))
-    X = X.to(memory_format=cl).requires_grad_(input_grad)
-    net = torch.nn.Conv2d(c_in, c_out, k, padding=p).to(memory_format=cl)
-    out = size + 2 * p - k + 1
-    dA = torch.from_numpy(rng.standard_normal((batch, c_out, out, out), dtype=np.float32))
-    dA = dA.to(memory_format=cl)
+    _, c_in, c_out, k, p, size, input_grad, stride, nd = _spec(spec)
+    out = _out_size(spec)
+    if nd == 1:  # NCL: channels_last exists for 4-D tensors only
+        X = torch.from_numpy(rng.standard_normal((batch, c_in, size), dtype=np.float32))
+        X = X.requires_grad_(input_grad)
+        net = torch.nn.Conv1d(c_in, c_out, k, stride=stride, padding=p)
+        dA = torch.from_numpy(rng.standard_normal((batch, c_out, out), dtype=np.float32))
+    else:
+        cl = torch.channels_last
+        X = torch.from_numpy(rng.standard_normal((batch, c_in, size, size), dtype=np.float32))
+        X = X.to(memory_format=cl).requires_grad_(input_grad)
+        net = torch.nn.Conv2d(c_in, c_out, k, stride=stride, padding=p).to(memory_format=cl)
+        dA = torch.from_numpy(rng.standard_normal((batch, c_out, out, out), dtype=np.float32))
+        dA = dA.to(memory_format=cl)
 
     def both() -> None:
         net(X).backward(dA)
@@ -102,9 +128,8 @@ def timed(step: Callable[[], object], repeats: int) -> float:
 
 def direct_flops(spec: tuple, batch: int) -> tuple[int, int]:
     """(forward, training) FLOPs of a direct convolution."""
-    _, c_in, c_out, k, p, size, input_grad = spec
-    out = size + 2 * p - k + 1
-    forward = 2 * batch * c_out * out * out * c_in * k * k
+    _, c_in, c_out, k, _, _, input_grad, _, nd = _spec(spec)
+    forward = 2 * batch * c_out * _out_size(spec) ** nd * c_in * k**nd
     return forward, forward * (3 if input_grad else 2)
 
 

@@ -231,7 +231,10 @@ def test_bench_conv_counts_flops_and_names_each_algorithm(rng: np.random.Generat
     # 1->6, 5x5 on 28x28 gives 24x24: 2 * 6 * 24 * 24 * 25 per sample; no dX on a first layer
     assert bench.direct_flops(lenet_conv1, 128) == (128 * 172_800, 2 * 128 * 172_800)
     assert bench.direct_flops(lenet_conv2, 1)[1] == 3 * 2 * 16 * 8 * 8 * 150
+    # MNIST-1D's strided conv2: 10 outputs of 3 x 25 inputs for 25 channels, with dX
+    assert bench.direct_flops(bench.CONVOLUTIONS[-1], 1) == (2 * 25 * 10 * 75, 3 * 2 * 25 * 10 * 75)
     expected = {"direct", "Winograd"} if compiled.HAVE_NUMBA else {"im2col"}
+    expected.add("position-major")
     kinds = set()
     for spec in bench.CONVOLUTIONS:
         forward, both, kind = bench.ours(spec, 2, rng)
