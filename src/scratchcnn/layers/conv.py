@@ -317,36 +317,33 @@ class _ConvNd(Layer):
                 has_bias=self.bias, compute_dx=self.compute_input_grad,
                 compute_dw=self._wants_param_grads(),
             )  # fmt: skip
-            self._cache = None
-            self._apply_optimizer()
-            if dX is None:
-                return None
-            dX = from_position_major(dX)
-            return dX[0] if unbatched else dX
-        dX, self.dW, self.db = conv_backward(
-            to_batch_last(dA),
-            cols,
-            self.W,
-            x_shape,
-            self.pads,
-            self.stride,
-            self.dilation,
-            self.groups,
-            self.padding_mode,
-            has_bias=self.bias,
-            compute_dx=self.compute_input_grad,
-            workspace=self._workspace,
-            overwrite_cols=True,
-            compute_dw=self._wants_param_grads(),
-            dx_out=self._output_buffer_for_grad(x_shape, self.W.dtype, dA),
-        )
+            to_pytorch_layout = from_position_major
+        else:
+            dX, self.dW, self.db = conv_backward(
+                to_batch_last(dA),
+                cols,
+                self.W,
+                x_shape,
+                self.pads,
+                self.stride,
+                self.dilation,
+                self.groups,
+                self.padding_mode,
+                has_bias=self.bias,
+                compute_dx=self.compute_input_grad,
+                workspace=self._workspace,
+                overwrite_cols=True,
+                compute_dw=self._wants_param_grads(),
+                dx_out=self._output_buffer_for_grad(x_shape, self.W.dtype, dA),
+            )
+            to_pytorch_layout = from_batch_last
         # The column gradient was written over the cached columns: like PyTorch, which frees
         # what a backward used, a second backward needs a new forward.
         self._cache = None
         self._apply_optimizer()
         if dX is None:
             return None
-        dX = from_batch_last(dX)
+        dX = to_pytorch_layout(dX)
         return dX[0] if unbatched else dX
 
     # -- description -----------------------------------------------------------------------
