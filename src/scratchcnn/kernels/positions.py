@@ -34,9 +34,11 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from scratchcnn.kernels import compiled
+from scratchcnn.kernels.im2col import conv_output_size
 from scratchcnn.kernels.threads import single_thread_blas_calls
 
 ENABLED: bool = os.environ.get("SCRATCHCNN_POSITION_MAJOR", "1").strip() not in ("0", "")
+
 
 class PositionsSaved(NamedTuple):
     """What a position-major forward keeps for backward: its input X (L, C, N), unpadded."""
@@ -66,8 +68,8 @@ def applies(
 
 
 def output_length(length: int, kernel: int, pads: tuple[int, int], stride: int) -> int:
-    """(L + left + right - K) // s + 1."""
-    return (length + pads[0] + pads[1] - kernel) // stride + 1
+    """(L + left + right - K) // s + 1 (``conv_output_size`` of the padded length)."""
+    return conv_output_size((length + pads[0] + pads[1],), (kernel,), (stride,), (1,))[0]
 
 
 def _blocks(X: np.ndarray, first: int, count: int, rows: int, step: int) -> np.ndarray:
@@ -177,8 +179,7 @@ def input_gradient(
     L, left, s = length, pads[0], stride
     dX = np.empty((L, C, N), dtype=dY.dtype)
     for r in range(s):
-        offsets = list(range(r, K, s))  # k = r + j*s reach q = s*m + r from l = m - j
-        J = len(offsets)
+        J = len(range(r, K, s))  # offsets k = r + j*s reach q = s*m + r from l = m - j
         m_lo = -(-(left - r) // s)  # the phase's input positions p = s*m + r - left in [0, L)
         m_hi = (L - 1 + left - r) // s
         if m_hi < m_lo:
@@ -194,7 +195,6 @@ def input_gradient(
             p0 = s * m_first + r - left
             dY_blocks = _blocks(dY, m_first - J + 1, count, J, 1)
             np.matmul(Wr, dY_blocks, out=dX[p0 : p0 + s * (count - 1) + 1 : s])
-        if m_last >= m_first:
             edges = (*range(m_lo, m_first), *range(m_last + 1, m_hi + 1))
         else:  # no position with every offset inside
             edges = tuple(range(m_lo, m_hi + 1))
