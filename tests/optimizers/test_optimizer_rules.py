@@ -86,7 +86,9 @@ def _case_id(case: tuple[type, dict]) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
-def test_matches_torch_optim(rng: np.random.Generator, case: tuple[type, dict]) -> None:
+def test_matches_torch_optim(
+    rng: np.random.Generator, case: tuple[type, dict], kernel_path: str
+) -> None:
     cls, kwargs = case
     layers = _two_layers(rng)
     ours = cls(**kwargs)

@@ -229,11 +229,18 @@ def _jit() -> SimpleNamespace:
     return SimpleNamespace(**{name: jit_nogil(loop) for name, loop in _LOOPS.items()})
 
 
-def jit_nogil(function, fastmath: bool | set[str] = False):
-    """``function`` compiled by Numba on first call, GIL released, cached on disk."""
+def jit_nogil(function, fastmath: bool | set[str] = False, error_model: str = "python"):
+    """``function`` compiled by Numba on first call, GIL released, cached on disk.
+
+    ``error_model="numpy"`` makes float division by zero give inf or NaN, as in NumPy,
+    instead of raising; that also drops the zero check that keeps a loop with a division
+    from being vectorized (Adam's update: 4.0 -> 0.9 ms for 1.2M float32 on one core).
+    """
     import numba
 
-    return numba.njit(cache=True, fastmath=fastmath, nogil=True)(function)
+    return numba.njit(cache=True, fastmath=fastmath, nogil=True, error_model=error_model)(
+        function
+    )
 
 
 def usable() -> bool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from scratchcnn.kernels.adam import AdamScalars, adam_step
 from scratchcnn.optimizers.base import Optimizer, State, check_bool, non_negative, number
 
 
@@ -60,27 +60,16 @@ class Adam(Optimizer):
             if self.amsgrad:
                 state["v_max"] = np.zeros_like(param)
         state["step"] += 1
-        step = state["step"]
-        beta1, beta2 = self.betas
-        g = grad
-        if self.weight_decay != 0:
-            if self.decoupled_weight_decay:
-                param *= 1 - self.lr * self.weight_decay
-            else:
-                g = g + self.weight_decay * param
-        m, v = state["m"], state["v"]
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * (g * g)
-        if self.amsgrad:
-            np.maximum(state["v_max"], v, out=state["v_max"])
-            v = state["v_max"]
-        step_size = self.lr / (1 - beta1**step)
-        denom = np.sqrt(v)
-        denom /= math.sqrt(1 - beta2**step)
-        denom += self.eps
-        param -= step_size * (m / denom)
+        scalars = AdamScalars.of_step(
+            self.lr,
+            self.betas,
+            self.eps,
+            self.weight_decay,
+            self.decoupled_weight_decay,
+            state["step"],
+        )
+        v_max = state["v_max"] if self.amsgrad else None
+        adam_step(param, grad, state["m"], state["v"], v_max, scalars)
 
     def get_config(self) -> dict[str, Any]:
         config = {
