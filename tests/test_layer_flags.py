@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from scratchcnn.initializers import DefaultInitializer
-from scratchcnn.layers import Conv2d, Dense, Flatten, ReLU
+from scratchcnn.layers import Conv1d, Conv2d, Dense, Flatten, ReLU
 from scratchcnn.model import Sequential
 
 
@@ -95,3 +95,55 @@ def test_inference_fuses_conv1d_and_relu_with_the_same_result(rng: np.random.Gen
     model.forward(X)  # with gradients (training): nothing fused
     assert seen == [True, False]
 
+
+
+def _gradients_of(model: Sequential, X: np.ndarray, dY: np.ndarray, alone: bool) -> list:
+    """Every layer's parameter gradients after one forward and backward: through the model,
+    or with ``alone`` the layers one at a time (no model flags, no fusion)."""
+    if alone:
+        A = X
+        for layer in model.layers:
+            A = layer.forward(A)
+        dA = dY.copy()
+        for layer in reversed(model.layers):
+            dA = layer.backward(dA)
+    else:
+        model.forward(X)
+        model.backward(dY.copy())
+    return [
+        {name: grad.copy() for name, grad in layer.grads().items() if grad is not None}
+        for layer in model.layers
+    ]
+
+
+def test_training_max_pool_applies_the_relu_gradient_before_it(
+    rng: np.random.Generator, kernel_path: str
+) -> None:
+    """ReLU -> MaxPool: the pool's backward applies the ReLU's gradient too, and the model
+    skips the ReLU's own pass; every gradient equals the layers' run one at a time."""
+    from scratchcnn import zoo
+    from scratchcnn.layers import MaxPool1d
+
+    unpooled = Sequential([Flatten(), Dense(12, 24), ReLU(), Dense(24, 24)])
+    assert unpooled._relu_pool_pairs() == []
+    seed = zoo.seed_cnn(input_shape=(1, 10, 10), seed=0, dtype=np.float64)
+    pooled_1d = Sequential(
+        [Conv1d(2, 2, 3, padding=1), ReLU(), MaxPool1d(2), Flatten(), Dense(8, 2)],
+        dtype=np.float64,
+    )
+    assert seed._relu_pool_pairs() == [3] and pooled_1d._relu_pool_pairs() == [1]
+    cases = [(seed, (6, 1, 10, 10), 10, 3), (pooled_1d, (3, 2, 8), 2, 1)]
+    for model, shape, classes, relu_index in cases:
+        X, dY = rng.standard_normal(shape), rng.standard_normal((shape[0], classes))
+        relu = model.layers[relu_index]
+        calls = []
+        original = relu.backward_applied
+        relu.backward_applied = lambda dA, o=original, c=calls: (c.append(1), o(dA))[1]
+        fused = _gradients_of(model, X, dY, alone=False)
+        assert calls == [1] and model.layers[relu_index + 1].rectified_input is False
+        apart = _gradients_of(model, X, dY, alone=True)
+        assert calls == [1]  # alone, the ReLU ran its own backward
+        for i, (mine, reference) in enumerate(zip(fused, apart, strict=True)):
+            assert mine.keys() == reference.keys()
+            for name in mine:
+                np.testing.assert_array_equal(mine[name], reference[name], f"layer {i} d{name}")

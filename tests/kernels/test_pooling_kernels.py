@@ -133,3 +133,29 @@ def test_exact_tiling_reads_the_input_without_copying_it(rng):
     manual = X.reshape(2, 2, 2, 3, 2, 3).max(axis=(2, 4))
     np.testing.assert_array_equal(Y, manual)
     assert Y.flags.c_contiguous and argmax.dtype == np.uint8
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "kernel, stride, padding",
+    [((2, 2), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)), ((3,), (1,), (1,)), ((2,), (2,), (0,))],
+)
+def test_max_pool_backward_applies_the_relu_before_exactly(rng, dtype, kernel, stride, padding):
+    """rectified_input: the pool's gradient and then the ReLU's, equal to doing them apart.
+
+    The input is a ReLU's output: many zeros (ties at 0), NaN and windows that overlap.
+    """
+    from scratchcnn.kernels import compiled
+
+    spatial = (7, 6)[: len(kernel)]
+    A = np.maximum(rng.standard_normal((3, *spatial, 5)), 0).astype(dtype)
+    A[0, 1, ..., 2] = np.nan
+    _, argmax = max_pool_forward(A, kernel, stride, padding, False)
+    dA = rng.standard_normal((3, *argmax.shape[1:-1], 5)).astype(dtype)
+    fused = max_pool_backward(dA, argmax, A.shape, kernel, stride, padding, rectified_input=A)
+    apart = max_pool_backward(dA, argmax, A.shape, kernel, stride, padding)
+    relu = compiled.relu_backward(A, apart) if compiled.ENABLED else None
+    if relu is None:  # the NumPy ReLU: multiply by the float mask
+        relu = apart * (A > 0).astype(dtype)
+    np.testing.assert_array_equal(fused, relu)
+    assert np.count_nonzero(fused) < np.count_nonzero(apart)  # the mask took something

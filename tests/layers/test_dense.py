@@ -255,3 +255,21 @@ def test_wrong_typed_initializer_names_the_argument(bad):
                        r"and B\(\) methods \(such as scratchcnn.initializers.HeInitializer\(\)\), "
                        r"but got"):
         Dense(4, 3, initializer=bad)
+
+
+@pytest.mark.parametrize("batch_last", [False, True])
+def test_input_gradient_comes_back_in_the_inputs_memory_order(rng, batch_last):
+    """A batch-last input (a Flatten after a convolution) gets a batch-last dX: the layer
+    before takes it without a transposing copy. Values match PyTorch either way."""
+    layer = Dense(12, 5)
+    X = rng.standard_normal((12, 7)).T if batch_last else rng.standard_normal((7, 12))
+    assert X.T.flags.c_contiguous == batch_last
+    linear = torch_linear(layer)
+    X_t = torch.tensor(np.ascontiguousarray(X), requires_grad=True)
+    dA = rng.standard_normal((7, 5))
+    layer.forward(X)
+    linear(X_t).backward(torch.tensor(dA))
+    dX = layer.backward(dA)
+    assert dX.shape == (7, 12) and dX.T.flags.c_contiguous == batch_last
+    assert_close(dX, X_t.grad)
+    assert_close(layer.dW, linear.weight.grad.T)

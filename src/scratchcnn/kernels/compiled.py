@@ -103,6 +103,38 @@ def _max_pool2d_backward_loop(dA, argmax, KH, KW, SH, SW, PH, PW, dX, zero):  # 
                                 d[n] = g[n] if a[n] == k else zero
 
 
+def _max_pool2d_backward_rectified_loop(
+    dA, argmax, KH, KW, SH, SW, PH, PW, dX, A, zero
+):  # pragma: no cover
+    """``_max_pool2d_backward_loop`` followed by the gradient of the ReLU whose output A
+    (dX's shape) the pooling read: dX keeps only what lands where A > 0, in one pass."""
+    C, H, W, N = dX.shape
+    _, OH, OW, _ = dA.shape
+    overlap = SH < KH or SW < KW
+    for c in prange(C):
+        for oh in range(OH):
+            for ow in range(OW):
+                g = dA[c, oh, ow]
+                a = argmax[c, oh, ow]
+                for i in range(KH):
+                    h = oh * SH + i - PH
+                    if h < 0 or h >= H:
+                        continue
+                    for j in range(KW):
+                        w = ow * SW + j - PW
+                        if w < 0 or w >= W:
+                            continue
+                        d = dX[c, h, w]
+                        x = A[c, h, w]
+                        k = i * KW + j
+                        if overlap:
+                            for n in range(N):
+                                d[n] += g[n] if (a[n] == k and x[n] > 0) else zero
+                        else:
+                            for n in range(N):
+                                d[n] = g[n] if (a[n] == k and x[n] > 0) else zero
+
+
 def _relu_forward_loop(X, out, zero):  # pragma: no cover
     """out = max(X, 0) over flat arrays, as np.maximum: NaN stays NaN, -0.0 becomes 0."""
     for i in prange(X.shape[0]):
@@ -209,6 +241,7 @@ def _transpose_loop(X2, out, m0, m1):  # pragma: no cover
 _LOOPS = {
     "max_pool2d_forward": _max_pool2d_forward_loop,
     "max_pool2d_backward": _max_pool2d_backward_loop,
+    "max_pool2d_backward_rectified": _max_pool2d_backward_rectified_loop,
     "relu_forward": _relu_forward_loop,
     "relu_forward_inplace": _relu_forward_inplace_loop,
     "relu_backward": _relu_backward_loop,
@@ -318,19 +351,28 @@ def max_pool2d_backward(
     stride: Ints,
     padding: Ints,
     exact: bool,
+    rectified_input: np.ndarray | None = None,
 ) -> np.ndarray:
     """Gradient of max pooling: dA (C, OH, OW, N) -> dX (C, H, W, N).
 
     ``exact``: the windows tile the input, so every dX element is written once and needs no
-    zero fill.
+    zero fill. ``rectified_input``: the pooling's input (C, H, W, N), a ReLU's output; dX
+    then also takes that ReLU's gradient (0 where not input > 0) in the same pass.
     """
     dA = np.ascontiguousarray(dA)
     argmax = np.ascontiguousarray(argmax)
     dX = (np.empty if exact else np.zeros)(input_shape, dtype=dA.dtype)
-    loop, zero = _jit().max_pool2d_backward, dX.dtype.type(0)
+    zero = dX.dtype.type(0)
+    if rectified_input is None:
+        loop = _jit().max_pool2d_backward
+        tail: tuple = ()
+    else:
+        loop = _jit().max_pool2d_backward_rectified
+        tail = (np.ascontiguousarray(rectified_input, dtype=dX.dtype),)
 
     def work(c0: int, c1: int) -> None:
-        loop(dA[c0:c1], argmax[c0:c1], *kernel, *stride, *padding, dX[c0:c1], zero)
+        extra = tuple(a[c0:c1] for a in tail)
+        loop(dA[c0:c1], argmax[c0:c1], *kernel, *stride, *padding, dX[c0:c1], *extra, zero)
 
     _channel_parts(work, dX.shape[0], dX.size)
     return dX

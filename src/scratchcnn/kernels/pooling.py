@@ -205,14 +205,20 @@ def max_pool_backward(
     kernel: Ints,
     stride: Ints,
     padding: Ints,
+    rectified_input: np.ndarray | None = None,
 ) -> np.ndarray:
     """Gradient of max pooling: dA (C, *out, N) -> dX (C, *S, N).
 
-    Each output's gradient goes to the input element ``argmax`` names in its window.
+    Each output's gradient goes to the input element ``argmax`` names in its window. With
+    ``rectified_input`` (the pooling's input X (C, *S, N), the output of a ReLU), dX is
+    also the gradient through that ReLU: 0 wherever not X > 0 (one pass when compiled).
     """
     out = tuple(dA.shape[1:-1])
     if _use_compiled(dA.dtype, kernel):
         spatial = tuple(input_shape[1:-1])
+        rectified = None
+        if rectified_input is not None:
+            rectified = rectified_input.reshape(_as_2d(tuple(input_shape)))
         dX = compiled.max_pool2d_backward(
             dA.reshape(_as_2d(dA.shape)),
             argmax.reshape(_as_2d(argmax.shape)),
@@ -221,8 +227,25 @@ def max_pool_backward(
             _as_2d(stride, 1),
             _as_2d(padding, 0),
             _tiles_exactly(spatial, kernel, stride, padding, out),
+            rectified,
         )
         return dX.reshape(input_shape)
+    dX = _max_pool_backward_numpy(dA, argmax, input_shape, kernel, stride, padding, out)
+    if rectified_input is not None:
+        np.multiply(dX, rectified_input > 0, out=dX)
+    return dX
+
+
+def _max_pool_backward_numpy(
+    dA: np.ndarray,
+    argmax: np.ndarray,
+    input_shape: Ints,
+    kernel: Ints,
+    stride: Ints,
+    padding: Ints,
+    out: Ints,
+) -> np.ndarray:
+    """The NumPy twin of the compiled scatter: one masked pass per kernel offset."""
     hit = np.empty(argmax.shape, dtype=bool)
     scratch = np.empty(dA.shape, dtype=dA.dtype)
 

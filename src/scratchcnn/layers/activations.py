@@ -92,6 +92,16 @@ class ReLU(_Activation):
         self._apply_optimizer()
         return dX
 
+    def backward_applied(self, dA: np.ndarray) -> np.ndarray:
+        """backward when the layer after has applied this ReLU's gradient to dA already.
+
+        A max pool after a ReLU does that in its own backward pass (``rectified_input``);
+        dA is checked and returned as it is.
+        """
+        dA = self._grad(dA, self._cached())
+        self._apply_optimizer()
+        return dA
+
 
 class LeakyReLU(_Activation):
     """X where X > 0, else ``negative_slope * X``, like ``torch.nn.LeakyReLU``; any shape."""

@@ -92,9 +92,20 @@ class Dense(Layer):
             self.dW = np.outer(X, dA) if X.ndim == 1 else X.T @ dA
             if self.bias:
                 self.db = dA.copy() if X.ndim == 1 else dA.sum(axis=0)
-        dX = dA @ self.W.T if self.compute_input_grad else None
+        dX = self._input_grad(X, dA) if self.compute_input_grad else None
         self._apply_optimizer()
         return dX
+
+    def _input_grad(self, X: np.ndarray, dA: np.ndarray) -> np.ndarray:
+        """dX = dA W^T (N, in_features), in X's memory order.
+
+        A Flatten after a convolution hands over a batch-last view (its transpose is
+        contiguous); dX then comes out the same way, (W dA^T)^T, so the layers before get
+        their gradient batch-last with no transposing copy (1.2 ms of seed_cnn's step).
+        """
+        if X.ndim == 2 and X.shape[0] > 1 and X.T.flags.c_contiguous:
+            return (self.W @ dA.T).T
+        return dA @ self.W.T
 
     def output_shape(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         """(in_features,) -> (out_features,) for one sample."""

@@ -128,22 +128,34 @@ class _Pool(Layer):
 
 
 class _MaxPool(_Pool):
+    # Set by a model for its training passes when the layer before is a ReLU: forward then
+    # keeps its input (the ReLU's output, which the ReLU keeps anyway) and backward applies
+    # that ReLU's gradient too, in its own pass; the model then skips the ReLU's (see
+    # ``Sequential.backward``).
+    rectified_input: bool = False
+
     def forward(self, X: np.ndarray) -> np.ndarray:
         Xb, unbatched = self._batch_last_input(X)
         Yb, argmax = max_pool_forward(
             Xb, self.kernel_size, self.stride, self.padding, self.ceil_mode
         )
-        self._cache = (argmax, Xb.shape, Xb.dtype, unbatched)
+        rectified = Xb if self.rectified_input else None
+        self._cache = (argmax, Xb.shape, Xb.dtype, unbatched, rectified)
         return self._public(Yb, unbatched)
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
-        argmax, input_shape, dtype, unbatched = self._cached()
+        """dX; the gradient through the ReLU before too when forward ran ``rectified_input``."""
+        argmax, input_shape, dtype, unbatched, rectified = self._cached()
         dAb = self._batch_last_grad(dA, argmax.shape, dtype, unbatched)
         dXb = max_pool_backward(
-            dAb, argmax, input_shape, self.kernel_size, self.stride, self.padding
+            dAb, argmax, input_shape, self.kernel_size, self.stride, self.padding, rectified
         )
         self._apply_optimizer()
         return self._public(dXb, unbatched)
+
+    def applied_relu_grad(self) -> bool:
+        """Whether the last backward pass also applied the gradient of the ReLU before."""
+        return self._cache is not None and self._cache[4] is not None
 
 
 class MaxPool1d(_MaxPool):

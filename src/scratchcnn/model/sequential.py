@@ -20,6 +20,7 @@ from scratchcnn import optimizers as _optimizers
 from scratchcnn.grad_mode import is_grad_enabled
 from scratchcnn.layers.activations import ReLU
 from scratchcnn.layers.base import FLAG_NAMES, Layer
+from scratchcnn.layers.pooling import MaxPool1d, MaxPool2d
 from scratchcnn.model import archive
 from scratchcnn.model.data import is_memmap
 from scratchcnn.model.inference import InferenceMixin
@@ -43,6 +44,10 @@ class Sequential(InferenceMixin, TrainingMixin):
     (float32 or float64) is the dtype of the parameters and of each batch: inputs of shape
     (N, *sample_shape) in any numeric dtype are cast one batch at a time.
     """
+
+    # ReLUs whose gradient the max pool after them applied in the last training forward's
+    # backward (``_relu_pool_pairs``); set by every forward pass.
+    _relus_before_pools: tuple[int, ...] = ()
 
     def __init__(
         self,
@@ -207,15 +212,33 @@ class Sequential(InferenceMixin, TrainingMixin):
         """Run every layer in its current mode: (N, *sample_shape) -> (N, *output_shape)."""
         A = np.asarray(X).astype(self.dtype, copy=False)
         previous = self._set_flags(self._layer_flags)
-        fused = [] if is_grad_enabled() else self._relu_fusions()
+        training = is_grad_enabled()
+        fused = [] if training else self._relu_fusions()
+        self._relus_before_pools = tuple(self._relu_pool_pairs()) if training else ()
         self._fuse_relus(fused, True)
+        self._mark_pools(self._relus_before_pools, True)
         try:
             for layer in self.layers:
                 A = layer.forward(A)
         finally:
+            self._mark_pools(self._relus_before_pools, False)
             self._fuse_relus(fused, False)
             self._set_flags(previous)
         return self._detached(A)
+
+    def _relu_pool_pairs(self) -> list[int]:
+        """Indices of ReLUs followed by a max pool, whose backward then applies the ReLU's
+        gradient in its own pass (training; outputs do not change, only who computes dX)."""
+        pairs = zip(self.layers, self.layers[1:], strict=False)
+        return [
+            i
+            for i, (layer, after) in enumerate(pairs)
+            if isinstance(layer, ReLU) and isinstance(after, (MaxPool1d, MaxPool2d))
+        ]
+
+    def _mark_pools(self, relus: Sequence[int], on: bool) -> None:
+        for i in relus:
+            self.layers[i + 1].rectified_input = on  # type: ignore[attr-defined]
 
     def _relu_fusions(self) -> list[int]:
         """Indices of layers followed by an in-place ReLU that they can apply themselves.
@@ -258,9 +281,14 @@ class Sequential(InferenceMixin, TrainingMixin):
         return value is None for a model with parameters (nothing needs dX to train).
         """
         previous = self._set_flags(self._layer_flags)
+        applied = set(self._relus_before_pools)
         try:
-            for layer in reversed(self.layers[self._first_trainable :]):
-                dA = layer.backward(dA)
+            for i in reversed(range(self._first_trainable, len(self.layers))):
+                layer = self.layers[i]
+                if i in applied and self.layers[i + 1].applied_relu_grad():  # type: ignore[attr-defined]
+                    dA = layer.backward_applied(dA)  # type: ignore[attr-defined]
+                else:
+                    dA = layer.backward(dA)
         finally:
             self._set_flags(previous)
         return dA if self._first_trainable == 0 else None
