@@ -109,16 +109,16 @@ def _gather_image(rows: int, cols: int, indent: str) -> list[str]:
     return [
         f"{indent}for i in range({rows}):",
         f"{indent}    for j in range({cols}):",
-        f"{indent}        row = S[(i * {cols} + j) * {ROW} : (i * {cols} + j + 1) * {ROW}]",
+        f"{indent}        base = (i * {cols} + j) * {ROW}",
         f"{indent}        if 0 <= h0 + i < H and 0 <= w0 + j < W:",
         f"{indent}            pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]",
         f"{indent}            for n in range(count):",
-        f"{indent}                row[n] = pixel[n]",
+        f"{indent}                S[base + n] = pixel[n]",
         f"{indent}            for n in range(count, {ROW}):",
-        f"{indent}                row[n] = zero",
+        f"{indent}                S[base + n] = zero",
         f"{indent}        else:",
         f"{indent}            for n in range({ROW}):",
-        f"{indent}                row[n] = zero",
+        f"{indent}                S[base + n] = zero",
     ]
 
 
@@ -126,12 +126,12 @@ def _gather_block(values: int, indent: str) -> list[str]:
     """S's input rows from the tile's columns of ``src`` (alpha², C, cols)."""
     return [
         f"{indent}for k in range({values}):",
-        f"{indent}    row = S[k * {ROW} : (k + 1) * {ROW}]",
+        f"{indent}    base = k * {ROW}",
         f"{indent}    part = src[k, c, col + s0 : col + s0 + count]",
         f"{indent}    for n in range(count):",
-        f"{indent}        row[n] = part[n]",
+        f"{indent}        S[base + n] = part[n]",
         f"{indent}    for n in range(count, {ROW}):",
-        f"{indent}        row[n] = zero",
+        f"{indent}        S[base + n] = zero",
     ]
 
 
@@ -139,10 +139,10 @@ def _scatter_block(values: int, indent: str) -> list[str]:
     """S's output rows into the tile's columns of ``dst`` (alpha², C, cols)."""
     return [
         f"{indent}for k in range({values}):",
-        f"{indent}    row = S[({OUT_ROW} + k) * {ROW} : ({OUT_ROW} + k + 1) * {ROW}]",
+        f"{indent}    base = ({OUT_ROW} + k) * {ROW}",
         f"{indent}    part = dst[k, c, col + s0 : col + s0 + count]",
         f"{indent}    for n in range(count):",
-        f"{indent}        part[n] = row[n]",
+        f"{indent}        part[n] = S[base + n]",
     ]
 
 
@@ -152,8 +152,7 @@ def _scatter_image(rows: int, cols: int, store: str, indent: str) -> list[str]:
         f"{indent}for i in range({rows}):",
         f"{indent}    for j in range({cols}):",
         f"{indent}        if 0 <= h0 + i < H and 0 <= w0 + j < W:",
-        f"{indent}            k = {OUT_ROW} + i * {cols} + j",
-        f"{indent}            row = S[k * {ROW} : (k + 1) * {ROW}]",
+        f"{indent}            base = ({OUT_ROW} + i * {cols} + j) * {ROW}",
         f"{indent}            pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]",
         f"{indent}            for n in range(count):",
         f"{indent}                pixel[n] {store}",
@@ -176,7 +175,7 @@ def source(kind: str, L: np.ndarray, R: np.ndarray, m: int) -> str:
     if reads_image:
         gather, scatter = _gather_image(q, s, i4), _scatter_block(p * r, i4)
     else:
-        store = "= row[n] + b" if kind == "output" else "+= row[n]"
+        store = "= S[base + n] + b" if kind == "output" else "+= S[base + n]"
         gather, scatter = _gather_block(q * s, i4), _scatter_image(p, r, store, i4)
     return (
         "\n".join(

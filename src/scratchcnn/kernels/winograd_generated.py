@@ -25,16 +25,16 @@ def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 count = min(64, nn - s0)
                 for i in range(4):
                     for j in range(4):
-                        row = S[(i * 4 + j) * 64 : (i * 4 + j + 1) * 64]
+                        base = (i * 4 + j) * 64
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                row[n] = pixel[n]
+                                S[base + n] = pixel[n]
                             for n in range(count, 64):
-                                row[n] = zero
+                                S[base + n] = zero
                         else:
                             for n in range(64):
-                                row[n] = zero
+                                S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -85,10 +85,10 @@ def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                     S[3200 + n] = -t_3_1 + t_3_2
                     S[3264 + n] = t_3_1 - t_3_3
                 for k in range(16):
-                    row = S[(36 + k) * 64 : (36 + k + 1) * 64]
+                    base = (36 + k) * 64
                     part = dst[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        part[n] = row[n]
+                        part[n] = S[base + n]
 
 
 def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
@@ -106,12 +106,12 @@ def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for k in range(16):
-                    row = S[k * 64 : (k + 1) * 64]
+                    base = k * 64
                     part = src[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        row[n] = part[n]
+                        S[base + n] = part[n]
                     for n in range(count, 64):
-                        row[n] = zero
+                        S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -144,11 +144,10 @@ def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 for i in range(2):
                     for j in range(2):
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
-                            k = 36 + i * 2 + j
-                            row = S[k * 64 : (k + 1) * 64]
+                            base = (36 + i * 2 + j) * 64
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                pixel[n] = row[n] + b
+                                pixel[n] = S[base + n] + b
 
 
 def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
@@ -167,16 +166,16 @@ def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 count = min(64, nn - s0)
                 for i in range(2):
                     for j in range(2):
-                        row = S[(i * 2 + j) * 64 : (i * 2 + j + 1) * 64]
+                        base = (i * 2 + j) * 64
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                row[n] = pixel[n]
+                                S[base + n] = pixel[n]
                             for n in range(count, 64):
-                                row[n] = zero
+                                S[base + n] = zero
                         else:
                             for n in range(64):
-                                row[n] = zero
+                                S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -207,10 +206,10 @@ def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                     S[3200 + n] = t_3_0 - t_3_1
                     S[3264 + n] = -t_3_1
                 for k in range(16):
-                    row = S[(36 + k) * 64 : (36 + k + 1) * 64]
+                    base = (36 + k) * 64
                     part = dst[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        part[n] = row[n]
+                        part[n] = S[base + n]
 
 
 def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
@@ -228,12 +227,12 @@ def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for k in range(16):
-                    row = S[k * 64 : (k + 1) * 64]
+                    base = k * 64
                     part = src[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        row[n] = part[n]
+                        S[base + n] = part[n]
                     for n in range(count, 64):
-                        row[n] = zero
+                        S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -286,11 +285,10 @@ def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 for i in range(4):
                     for j in range(4):
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
-                            k = 36 + i * 4 + j
-                            row = S[k * 64 : (k + 1) * 64]
+                            base = (36 + i * 4 + j) * 64
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                pixel[n] += row[n]
+                                pixel[n] += S[base + n]
 
 
 def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
@@ -333,16 +331,16 @@ def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 count = min(64, nn - s0)
                 for i in range(6):
                     for j in range(6):
-                        row = S[(i * 6 + j) * 64 : (i * 6 + j + 1) * 64]
+                        base = (i * 6 + j) * 64
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                row[n] = pixel[n]
+                                S[base + n] = pixel[n]
                             for n in range(count, 64):
-                                row[n] = zero
+                                S[base + n] = zero
                         else:
                             for n in range(64):
-                                row[n] = zero
+                                S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -453,10 +451,10 @@ def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                     S[4480 + n] = R_4_1 * t_5_1 - t_5_2 + R_4_3 * t_5_3 + t_5_4
                     S[4544 + n] = R_5_1 * t_5_1 + R_5_3 * t_5_3 + t_5_5
                 for k in range(36):
-                    row = S[(36 + k) * 64 : (36 + k + 1) * 64]
+                    base = (36 + k) * 64
                     part = dst[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        part[n] = row[n]
+                        part[n] = S[base + n]
 
 
 def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
@@ -486,12 +484,12 @@ def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for k in range(36):
-                    row = S[k * 64 : (k + 1) * 64]
+                    base = k * 64
                     part = src[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        row[n] = part[n]
+                        S[base + n] = part[n]
                     for n in range(count, 64):
-                        row[n] = zero
+                        S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -572,11 +570,10 @@ def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 for i in range(4):
                     for j in range(4):
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
-                            k = 36 + i * 4 + j
-                            row = S[k * 64 : (k + 1) * 64]
+                            base = (36 + i * 4 + j) * 64
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                pixel[n] = row[n] + b
+                                pixel[n] = S[base + n] + b
 
 
 def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
@@ -607,16 +604,16 @@ def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 count = min(64, nn - s0)
                 for i in range(4):
                     for j in range(4):
-                        row = S[(i * 4 + j) * 64 : (i * 4 + j + 1) * 64]
+                        base = (i * 4 + j) * 64
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             pixel = src[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                row[n] = pixel[n]
+                                S[base + n] = pixel[n]
                             for n in range(count, 64):
-                                row[n] = zero
+                                S[base + n] = zero
                         else:
                             for n in range(64):
-                                row[n] = zero
+                                S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -695,10 +692,10 @@ def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                     S[4480 + n] = t_5_0 + R_4_1 * t_5_1 + R_4_2 * t_5_2 + R_4_3 * t_5_3
                     S[4544 + n] = t_5_3
                 for k in range(36):
-                    row = S[(36 + k) * 64 : (36 + k + 1) * 64]
+                    base = (36 + k) * 64
                     part = dst[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        part[n] = row[n]
+                        part[n] = S[base + n]
 
 
 def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
@@ -740,12 +737,12 @@ def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
             for s0 in range(0, nn, 64):
                 count = min(64, nn - s0)
                 for k in range(36):
-                    row = S[k * 64 : (k + 1) * 64]
+                    base = k * 64
                     part = src[k, c, col + s0 : col + s0 + count]
                     for n in range(count):
-                        row[n] = part[n]
+                        S[base + n] = part[n]
                     for n in range(count, 64):
-                        row[n] = zero
+                        S[base + n] = zero
                 for n in range(64):
                     d_0_0 = S[0 + n]
                     d_0_1 = S[64 + n]
@@ -858,8 +855,7 @@ def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                 for i in range(6):
                     for j in range(6):
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
-                            k = 36 + i * 6 + j
-                            row = S[k * 64 : (k + 1) * 64]
+                            base = (36 + i * 6 + j) * 64
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
                             for n in range(count):
-                                pixel[n] += row[n]
+                                pixel[n] += S[base + n]
