@@ -3,6 +3,7 @@ shapes, configs and every error message. PyTorch equivalence is in test_conv_tor
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 
@@ -589,3 +590,33 @@ def test_second_backward_needs_a_new_forward(rng: np.random.Generator) -> None:
     layer.forward(rng.standard_normal((2, 2, 5, 5)))
     layer.backward(dA)
     assert not np.array_equal(layer.dW, first)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Conv2d(8, 16, 3, padding=1),  # Winograd
+        lambda: Conv2d(2, 8, 3),  # direct loops
+        lambda: Conv2d(8, 8, 3, stride=2, padding=1),  # im2col
+        lambda: Conv2d(8, 8, 3, groups=2),  # grouped im2col
+        lambda: Conv1d(4, 6, 3, dilation=2),  # 1-D im2col
+        lambda: Conv1d(4, 6, 5, stride=2, padding=2),  # position-major
+    ],
+)
+@pytest.mark.parametrize("grad", [True, False])
+def test_rectified_output_equals_relu_of_the_output(rng, make, grad, kernel_path):
+    """rectify_output (a model sets it before an in-place ReLU): the output the ReLU would
+    have made, bit for bit, on every path, with and without gradients; NaN stays NaN."""
+    from scratchcnn import no_grad
+    from scratchcnn.layers import ReLU
+
+    layer = make()
+    shape = (5, layer.in_channels, *((9, 9) if isinstance(layer, Conv2d) else (17,)))
+    X = rng.standard_normal(shape).astype(np.float32)
+    X[1, 0, 2] = np.nan
+    with contextlib.nullcontext() if grad else no_grad():
+        expected = ReLU(inplace=True).forward(layer.forward(X).copy())
+        layer.rectify_output = True
+        got = layer.forward(X)
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got).any() and (got == 0).any() and (got > 0).any()

@@ -145,6 +145,7 @@ def conv_forward(
     padding_mode: str = "zeros",
     workspace: dict[str, np.ndarray] | None = None,
     reuse_output: bool = False,
+    relu: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Y (C_out, *OS, N) = conv(X (C_in, *S, N), W (C_out, C_in/G, *K)) + b (C_out,).
 
@@ -153,7 +154,8 @@ def conv_forward(
     the second item is a :class:`WinogradSaved` (the padded input) instead, and for those
     ``direct.applies`` picks a :class:`DirectSaved` (the padded input). X, W and b share
     one floating dtype; with ``reuse_output`` Y is the workspace's output buffer
-    (see :func:`_output`).
+    (see :func:`_output`). ``relu``: Y is max(Y, 0) as a following ReLU gives it, applied in
+    the last pass that writes Y (Winograd's output transform, the direct loops) or just after.
     """
     kernel_size = W.shape[2:]
     C_out, N = W.shape[0], X.shape[-1]
@@ -161,11 +163,13 @@ def conv_forward(
     if uses_winograd(W, stride, dilation, groups):
         Xp, inner = _winograd_input(X, pads, padding_mode, workspace)
         Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
-        return winograd.winograd_forward(Xp, W, b, out=Y, pads=inner), WinogradSaved(Xp, inner)
+        Y = winograd.winograd_forward(Xp, W, b, out=Y, pads=inner, relu=relu)
+        return Y, WinogradSaved(Xp, inner)
     if direct.applies(W, stride, dilation, groups):
         Xp = _padded(X, pads, padding_mode, workspace)
         Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
-        return direct.direct_forward(Xp, W, b, stride, dilation, out=Y), DirectSaved(Xp)
+        Y = direct.direct_forward(Xp, W, b, stride, dilation, out=Y, relu=relu)
+        return Y, DirectSaved(Xp)
     cols = _columns(X, pads, padding_mode, kernel_size, stride, dilation, workspace)
     Y = _output(workspace, "output", (C_out, *out_size, N), X.dtype, reuse_output)
     P = math.prod(out_size) * N
@@ -181,7 +185,16 @@ def conv_forward(
     if b is not None:
         Y2 = Y.reshape(C_out, P)
         Y2 += b[:, None]
+    if relu:
+        _rectify(Y)
     return Y, cols
+
+
+def _rectify(Y: np.ndarray) -> None:
+    """Y = max(Y, 0) in place, as an in-place ReLU computes it (compiled or NumPy)."""
+    if compiled.usable() and compiled.relu_forward(Y, in_place=True) is not None:
+        return
+    np.maximum(Y, 0, out=Y)
 
 
 # Scratch columns per band in conv_forward_banded: a few MB stay in the 1-32 MB caches that
@@ -201,12 +214,13 @@ def conv_forward_banded(
     workspace: dict[str, np.ndarray] | None = None,
     band_bytes: int = BAND_BYTES,
     reuse_output: bool = False,
+    relu: bool = False,
 ) -> np.ndarray:
     """The output of :func:`conv_forward`, computed band by band over the first output axis.
 
     For forward passes with no backward (inference): im2col and the product run on bands of
     output rows whose columns fit in ``band_bytes``, so nothing as large as the whole im2col
-    is ever made. Returns Y (C_out, *OS, N).
+    is ever made. Returns Y (C_out, *OS, N); ``relu`` as in :func:`conv_forward`.
     """
     kernel_size = W.shape[2:]
     C_in, C_out, N = X.shape[0], W.shape[0], X.shape[-1]
@@ -214,10 +228,10 @@ def conv_forward_banded(
     Y = _output(workspace, "inference_output", (C_out, *out_size, N), X.dtype, reuse_output)
     if uses_winograd(W, stride, dilation, groups):  # works in cache-sized blocks already
         Xw, inner = _winograd_input(X, pads, padding_mode, workspace)
-        return winograd.winograd_forward(Xw, W, b, out=Y, pads=inner)
+        return winograd.winograd_forward(Xw, W, b, out=Y, pads=inner, relu=relu)
     if direct.applies(W, stride, dilation, groups):  # reads Xp in place: no columns to band
         Xp = _padded(X, pads, padding_mode, workspace)
-        return direct.direct_forward(Xp, W, b, stride, dilation, out=Y)
+        return direct.direct_forward(Xp, W, b, stride, dilation, out=Y, relu=relu)
     # zero padding of the first axis is the bands' own (see below); of the others, im2col's
     implicit = padding_mode == "zeros"
     Xp = X if implicit else _padded(X, pads, padding_mode, workspace)
@@ -258,6 +272,8 @@ def conv_forward_banded(
     if b is not None:
         Y2 = Y.reshape(C_out, -1)
         Y2 += b[:, None]
+    if relu:
+        _rectify(Y)
     return Y
 
 

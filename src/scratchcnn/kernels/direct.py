@@ -104,8 +104,10 @@ def rows_reference(
     stride: Pair,
     dilation: Pair,
     shift: int,
+    relu: bool = False,
 ) -> None:
-    """out (C_out, OH, OW, N) = the sum above, for inp (C, H, W, N), Wk (C_out, C, KH, KW)."""
+    """out (C_out, OH, OW, N) = the sum above, for inp (C, H, W, N), Wk (C_out, C, KH, KW);
+    with ``relu``, max(out, 0) after it, as ``np.maximum`` gives it."""
     (SH, SW), (DH, DW) = stride, dilation
     _, OH, OW, _ = out.shape
     out[...] = bias[:, None, None, None]
@@ -117,6 +119,8 @@ def rows_reference(
             for j in range(Wk.shape[3]):
                 pixels = inp[:, r, _window(j * DW, SW, OW)]  # (C, OW, N)
                 out[:, h] += np.tensordot(Wk[:, :, i, j], pixels, axes=(1, 0))
+    if relu:
+        np.maximum(out, 0, out=out)
 
 
 def wgrad_reference(
@@ -186,6 +190,7 @@ def rows_compiled(
     stride: Pair,
     dilation: Pair,
     shift: int,
+    relu: bool = False,
 ) -> None:
     """``rows_reference`` with the generated loops, output rows spread over the threads."""
     if out.size == 0:
@@ -200,7 +205,9 @@ def rows_compiled(
     def work(task: tuple[Pair, tuple[int, int, int]]) -> None:
         (h0, h1), (first, end, block) = task
         loop = _loop(direct_codegen.rows_name(width, block))
-        loop(flat_in, Wk, bias, flat_out, SH, DH, DW * N, shift, seg, sstep, h0, h1, first, end)
+        loop(
+            flat_in, Wk, bias, flat_out, SH, DH, DW * N, shift, seg, sstep, h0, h1, first, end, relu
+        )
 
     run_parts(work, _row_tasks(OH, C_out), uses_blas=False)
 
@@ -252,13 +259,17 @@ def direct_forward(
     dilation: tuple[int, ...],
     out: np.ndarray,
     use_compiled: bool = True,
+    relu: bool = False,
 ) -> np.ndarray:
-    """``out`` (C_out, *OS, N) = conv(Xp, W) + b for a padded Xp (C, *S, N); returns ``out``."""
+    """``out`` (C_out, *OS, N) = conv(Xp, W) + b for a padded Xp (C, *S, N); returns ``out``.
+
+    ``relu``: then max(out, 0) as a following ReLU gives it, chunk by chunk in cache.
+    """
     X4 = np.ascontiguousarray(_as_2d(Xp))
     W4 = np.ascontiguousarray(_weight_2d(W))
     bias = np.zeros(W.shape[0], dtype=W.dtype) if b is None else np.ascontiguousarray(b)
     rows = rows_compiled if use_compiled else rows_reference
-    rows(X4, W4, bias, _as_2d(out), _pair(stride), _pair(dilation), 0)
+    rows(X4, W4, bias, _as_2d(out), _pair(stride), _pair(dilation), 0, relu)
     return out
 
 

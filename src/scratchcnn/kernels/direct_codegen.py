@@ -38,7 +38,7 @@ MAX_WIDTH = 7  # kernel widths 1..7 (wider kernels use im2col)
 MAX_BLOCK = 4  # output channels per pass (4 x 5 offsets: 20 multiply-adds per 5 + 4 loads)
 CHUNK = 512  # numbers of an output row per pass: 4 rows of 2 kB stay in L1
 GENERATED = Path(__file__).with_name("direct_generated.py")
-ROWS_ARGUMENTS = "inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1"
+ROWS_ARGUMENTS = "inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu"
 WGRAD_ARGUMENTS = "inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1"
 
 
@@ -87,6 +87,13 @@ def rows_source(width: int, block: int) -> str:
         *[
             f"                            y{o}[u] += " + _sum([f"w{o}_{j} * s{j}" for j in js])
             for o in os_
+        ],
+        "                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache",
+        "                    for u in range(n):",
+        *[
+            line
+            for o in os_
+            for line in (f"                        if y{o}[u] <= 0:", f"{' ' * 28}y{o}[u] = 0")
         ],
         "                p += n",
     ]

@@ -6,7 +6,7 @@ explains the loops. Plain Python: ``kernels/direct.py`` compiles them with Numba
 # ruff: noqa
 
 
-def rows_k1_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k1_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 1, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -33,6 +33,10 @@ def rows_k1_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                         for u in range(n):
                             s0 = x0[u]
                             y0[u] += w0_0 * s0
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
                 p += n
 
 
@@ -57,7 +61,7 @@ def wgrad_k1_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 0, c, i, 0] = a0_0
 
 
-def rows_k1_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k1_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 1, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -89,6 +93,12 @@ def rows_k1_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s0 = x0[u]
                             y0[u] += w0_0 * s0
                             y1[u] += w1_0 * s0
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
                 p += n
 
 
@@ -118,7 +128,7 @@ def wgrad_k1_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 1, c, i, 0] = a1_0
 
 
-def rows_k1_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k1_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 1, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -155,6 +165,14 @@ def rows_k1_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y0[u] += w0_0 * s0
                             y1[u] += w1_0 * s0
                             y2[u] += w2_0 * s0
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
                 p += n
 
 
@@ -189,7 +207,7 @@ def wgrad_k1_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 2, c, i, 0] = a2_0
 
 
-def rows_k1_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k1_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 1, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -231,6 +249,16 @@ def rows_k1_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y1[u] += w1_0 * s0
                             y2[u] += w2_0 * s0
                             y3[u] += w3_0 * s0
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
+                        if y3[u] <= 0:
+                            y3[u] = 0
                 p += n
 
 
@@ -270,7 +298,7 @@ def wgrad_k1_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 3, c, i, 0] = a3_0
 
 
-def rows_k2_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k2_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 2, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -300,6 +328,10 @@ def rows_k2_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s0 = x0[u]
                             s1 = x1[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
                 p += n
 
 
@@ -329,7 +361,7 @@ def wgrad_k2_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 0, c, i, 1] = a0_1
 
 
-def rows_k2_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k2_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 2, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -365,6 +397,12 @@ def rows_k2_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s1 = x1[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1
                             y1[u] += w1_0 * s0 + w1_1 * s1
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
                 p += n
 
 
@@ -402,7 +440,7 @@ def wgrad_k2_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 1, c, i, 1] = a1_1
 
 
-def rows_k2_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k2_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 2, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -444,6 +482,14 @@ def rows_k2_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y0[u] += w0_0 * s0 + w0_1 * s1
                             y1[u] += w1_0 * s0 + w1_1 * s1
                             y2[u] += w2_0 * s0 + w2_1 * s1
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
                 p += n
 
 
@@ -489,7 +535,7 @@ def wgrad_k2_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 2, c, i, 1] = a2_1
 
 
-def rows_k2_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k2_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 2, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -537,6 +583,16 @@ def rows_k2_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y1[u] += w1_0 * s0 + w1_1 * s1
                             y2[u] += w2_0 * s0 + w2_1 * s1
                             y3[u] += w3_0 * s0 + w3_1 * s1
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
+                        if y3[u] <= 0:
+                            y3[u] = 0
                 p += n
 
 
@@ -590,7 +646,7 @@ def wgrad_k2_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 3, c, i, 1] = a3_1
 
 
-def rows_k3_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k3_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 3, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -623,6 +679,10 @@ def rows_k3_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s1 = x1[u]
                             s2 = x2[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
                 p += n
 
 
@@ -657,7 +717,7 @@ def wgrad_k3_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 0, c, i, 2] = a0_2
 
 
-def rows_k3_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k3_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 3, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -697,6 +757,12 @@ def rows_k3_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s2 = x2[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
                 p += n
 
 
@@ -742,7 +808,7 @@ def wgrad_k3_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 1, c, i, 2] = a1_2
 
 
-def rows_k3_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k3_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 3, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -789,6 +855,14 @@ def rows_k3_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
                 p += n
 
 
@@ -845,7 +919,7 @@ def wgrad_k3_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 2, c, i, 2] = a2_2
 
 
-def rows_k3_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k3_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 3, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -899,6 +973,16 @@ def rows_k3_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
+                        if y3[u] <= 0:
+                            y3[u] = 0
                 p += n
 
 
@@ -966,7 +1050,7 @@ def wgrad_k3_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 3, c, i, 2] = a3_2
 
 
-def rows_k4_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k4_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 4, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1002,6 +1086,10 @@ def rows_k4_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s2 = x2[u]
                             s3 = x3[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
                 p += n
 
 
@@ -1041,7 +1129,7 @@ def wgrad_k4_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 0, c, i, 3] = a0_3
 
 
-def rows_k4_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k4_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 4, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1085,6 +1173,12 @@ def rows_k4_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s3 = x3[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
                 p += n
 
 
@@ -1138,7 +1232,7 @@ def wgrad_k4_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 1, c, i, 3] = a1_3
 
 
-def rows_k4_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k4_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 4, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1190,6 +1284,14 @@ def rows_k4_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
                 p += n
 
 
@@ -1257,7 +1359,7 @@ def wgrad_k4_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 2, c, i, 3] = a2_3
 
 
-def rows_k4_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k4_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 4, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1317,6 +1419,16 @@ def rows_k4_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
+                        if y3[u] <= 0:
+                            y3[u] = 0
                 p += n
 
 
@@ -1398,7 +1510,7 @@ def wgrad_k4_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 3, c, i, 3] = a3_3
 
 
-def rows_k5_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k5_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 5, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1437,6 +1549,10 @@ def rows_k5_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s3 = x3[u]
                             s4 = x4[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
                 p += n
 
 
@@ -1481,7 +1597,7 @@ def wgrad_k5_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 0, c, i, 4] = a0_4
 
 
-def rows_k5_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k5_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 5, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1529,6 +1645,12 @@ def rows_k5_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s4 = x4[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
                 p += n
 
 
@@ -1590,7 +1712,7 @@ def wgrad_k5_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 1, c, i, 4] = a1_4
 
 
-def rows_k5_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k5_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 5, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1647,6 +1769,14 @@ def rows_k5_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
                 p += n
 
 
@@ -1725,7 +1855,7 @@ def wgrad_k5_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 2, c, i, 4] = a2_4
 
 
-def rows_k5_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k5_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 5, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1791,6 +1921,16 @@ def rows_k5_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3 + w3_4 * s4
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
+                        if y3[u] <= 0:
+                            y3[u] = 0
                 p += n
 
 
@@ -1886,7 +2026,7 @@ def wgrad_k5_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 3, c, i, 4] = a3_4
 
 
-def rows_k6_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k6_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 6, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -1928,6 +2068,10 @@ def rows_k6_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s4 = x4[u]
                             s5 = x5[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
                 p += n
 
 
@@ -1977,7 +2121,7 @@ def wgrad_k6_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 0, c, i, 5] = a0_5
 
 
-def rows_k6_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k6_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 6, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2029,6 +2173,12 @@ def rows_k6_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s5 = x5[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
                 p += n
 
 
@@ -2098,7 +2248,7 @@ def wgrad_k6_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 1, c, i, 5] = a1_5
 
 
-def rows_k6_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k6_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 6, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2160,6 +2310,14 @@ def rows_k6_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
                 p += n
 
 
@@ -2249,7 +2407,7 @@ def wgrad_k6_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 2, c, i, 5] = a2_5
 
 
-def rows_k6_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k6_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 6, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2321,6 +2479,16 @@ def rows_k6_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3 + w3_4 * s4 + w3_5 * s5
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
+                        if y3[u] <= 0:
+                            y3[u] = 0
                 p += n
 
 
@@ -2430,7 +2598,7 @@ def wgrad_k6_o4(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 3, c, i, 5] = a3_5
 
 
-def rows_k7_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k7_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 7, 1 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2475,6 +2643,10 @@ def rows_k7_o1(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s5 = x5[u]
                             s6 = x6[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5 + w0_6 * s6
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
                 p += n
 
 
@@ -2529,7 +2701,7 @@ def wgrad_k7_o1(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 0, c, i, 6] = a0_6
 
 
-def rows_k7_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k7_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 7, 2 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2585,6 +2757,12 @@ def rows_k7_o2(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             s6 = x6[u]
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5 + w0_6 * s6
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5 + w1_6 * s6
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
                 p += n
 
 
@@ -2662,7 +2840,7 @@ def wgrad_k7_o2(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 1, c, i, 6] = a1_6
 
 
-def rows_k7_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k7_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 7, 3 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2729,6 +2907,14 @@ def rows_k7_o3(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y0[u] += w0_0 * s0 + w0_1 * s1 + w0_2 * s2 + w0_3 * s3 + w0_4 * s4 + w0_5 * s5 + w0_6 * s6
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5 + w1_6 * s6
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5 + w2_6 * s6
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
                 p += n
 
 
@@ -2829,7 +3015,7 @@ def wgrad_k7_o3(inp, dY, dW, zero, SH, DH, DWN, seg, SSTEP, o0, o1, i0, i1):
                 dW[o + 2, c, i, 6] = a2_6
 
 
-def rows_k7_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1):
+def rows_k7_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o1, relu):
     """out[o0:o1, h0:h1] for kernel width 7, 4 output channels a pass."""
     C, H_in, _ = inp.shape
     L = out.shape[2]
@@ -2907,6 +3093,16 @@ def rows_k7_o4(inp, Wk, bias, out, SH, DH, DWN, shift, seg, SSTEP, h0, h1, o0, o
                             y1[u] += w1_0 * s0 + w1_1 * s1 + w1_2 * s2 + w1_3 * s3 + w1_4 * s4 + w1_5 * s5 + w1_6 * s6
                             y2[u] += w2_0 * s0 + w2_1 * s1 + w2_2 * s2 + w2_3 * s3 + w2_4 * s4 + w2_5 * s5 + w2_6 * s6
                             y3[u] += w3_0 * s0 + w3_1 * s1 + w3_2 * s2 + w3_3 * s3 + w3_4 * s4 + w3_5 * s5 + w3_6 * s6
+                if relu:  # max(y, 0) as ReLU gives it (NaN stays), while in cache
+                    for u in range(n):
+                        if y0[u] <= 0:
+                            y0[u] = 0
+                        if y1[u] <= 0:
+                            y1[u] = 0
+                        if y2[u] <= 0:
+                            y2[u] = 0
+                        if y3[u] <= 0:
+                            y3[u] = 0
                 p += n
 
 

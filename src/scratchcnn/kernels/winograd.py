@@ -225,10 +225,12 @@ def winograd_forward(
     m: int = DEFAULT_TILE,
     use_compiled: bool | None = None,
     pads: tuple[tuple[int, int], tuple[int, int]] = ((0, 0), (0, 0)),
+    relu: bool = False,
 ) -> np.ndarray:
     """Y (C_out, OH, OW, N) = 3x3 cross-correlation of Xp (C_in, H, W, N) with W, + b.
 
     ``pads`` ((top, bottom), (left, right)) of zeros around Xp: OH = H + top + bottom - 2.
+    ``relu``: max(Y, 0) as a following ReLU gives it, applied as the tiles are written.
     """
     C_in, H, Wd, N = Xp.shape
     C_out = W.shape[0]
@@ -257,7 +259,9 @@ def winograd_forward(
             V, M = V_full[:, :, :cols], M_full[:, :, :cols]
             ops.input_transform(Xp, mats.BT, m, blk.th, blk.tw0, blk.ntiles, blk.n0, V, pads=origin)
             np.matmul(U, V, out=M)
-            ops.output_transform(M, mats.AT, bias, m, blk.th, blk.tw0, blk.ntiles, blk.n0, Y)
+            ops.output_transform(
+                M, mats.AT, bias, m, blk.th, blk.tw0, blk.ntiles, blk.n0, Y, relu=relu
+            )
 
     _run_groups(work, [group._replace(phase=0) for group in groups])  # outputs are disjoint
     return Y

@@ -41,7 +41,7 @@ KINDS = ("input", "output", "output_adjoint", "input_adjoint")
 ROW = 64  # samples per pass: 72 rows of S are 18 kB in float32, 36 kB in float64 (L1)
 OUT_ROW = 36  # the first output row of S (inputs use rows 0 .. 35 at most)
 GENERATED = Path(__file__).with_name("winograd_generated.py")
-ARGUMENTS = "src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw"
+ARGUMENTS = "src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu"
 
 
 def kind_matrices(kind: str, AT: np.ndarray, BT: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -146,17 +146,31 @@ def _scatter_block(values: int, indent: str) -> list[str]:
     ]
 
 
-def _scatter_image(rows: int, cols: int, store: str, indent: str) -> list[str]:
-    """S's output rows into the tile's pixels of ``dst`` (C, H, W, N) that lie inside it."""
+def _scatter_image(rows: int, cols: int, store: list[str], indent: str) -> list[str]:
+    """S's output rows into the tile's pixels of ``dst`` (C, H, W, N) that lie inside it;
+    ``store`` is the body of the loop over n that writes ``pixel[n]``."""
     return [
         f"{indent}for i in range({rows}):",
         f"{indent}    for j in range({cols}):",
         f"{indent}        if 0 <= h0 + i < H and 0 <= w0 + j < W:",
         f"{indent}            base = ({OUT_ROW} + i * {cols} + j) * {ROW}",
         f"{indent}            pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]",
-        f"{indent}            for n in range(count):",
-        f"{indent}                pixel[n] {store}",
+        *[f"{indent}            {line}" for line in store],
     ]
+
+
+# The output kind adds the bias and, with ``relu``, applies max(y, 0) as ReLU does (NaN
+# stays NaN, -0.0 becomes 0): a ReLU after the convolution then costs no pass of its own.
+_OUTPUT_STORE = [
+    "if relu:",
+    "    for n in range(count):",
+    "        y = S[base + n] + b",
+    "        pixel[n] = y if y > 0 or y != y else zero",
+    "else:",
+    "    for n in range(count):",
+    "        pixel[n] = S[base + n] + b",
+]
+_ADJOINT_STORE = ["for n in range(count):", "    pixel[n] += S[base + n]"]
 
 
 def function_name(kind: str, m: int) -> str:
@@ -175,7 +189,7 @@ def source(kind: str, L: np.ndarray, R: np.ndarray, m: int) -> str:
     if reads_image:
         gather, scatter = _gather_image(q, s, i4), _scatter_block(p * r, i4)
     else:
-        store = "= S[base + n] + b" if kind == "output" else "+= S[base + n]"
+        store = _OUTPUT_STORE if kind == "output" else _ADJOINT_STORE
         gather, scatter = _gather_block(q * s, i4), _scatter_image(p, r, store, i4)
     return (
         "\n".join(

@@ -9,7 +9,7 @@ Python: ``kernels/winograd_transforms.py`` compiles them with Numba (cached on d
 import numpy as np
 
 
-def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """input transform of F(2x2, 3x3): 16 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
@@ -91,7 +91,7 @@ def input_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                         part[n] = S[base + n]
 
 
-def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """output transform of F(2x2, 3x3): 4 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(2560, dtype=Lm.dtype)
@@ -146,11 +146,16 @@ def output_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             base = (36 + i * 2 + j) * 64
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
-                            for n in range(count):
-                                pixel[n] = S[base + n] + b
+                            if relu:
+                                for n in range(count):
+                                    y = S[base + n] + b
+                                    pixel[n] = y if y > 0 or y != y else zero
+                            else:
+                                for n in range(count):
+                                    pixel[n] = S[base + n] + b
 
 
-def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """output_adjoint transform of F(2x2, 3x3): 16 values per tile from 4."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
@@ -212,7 +217,7 @@ def output_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                         part[n] = S[base + n]
 
 
-def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """input_adjoint transform of F(2x2, 3x3): 16 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
@@ -291,7 +296,7 @@ def input_adjoint_m2(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                                 pixel[n] += S[base + n]
 
 
-def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """input transform of F(4x4, 3x3): 36 values per tile from 36."""
     zero = Lm[0, 0] * 0
     S = np.empty(4608, dtype=Lm.dtype)
@@ -457,7 +462,7 @@ def input_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                         part[n] = S[base + n]
 
 
-def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """output transform of F(4x4, 3x3): 16 values per tile from 36."""
     zero = Lm[0, 0] * 0
     S = np.empty(3328, dtype=Lm.dtype)
@@ -572,11 +577,16 @@ def output_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                         if 0 <= h0 + i < H and 0 <= w0 + j < W:
                             base = (36 + i * 4 + j) * 64
                             pixel = dst[c, h0 + i, w0 + j, n0 + s0 : n0 + s0 + count]
-                            for n in range(count):
-                                pixel[n] = S[base + n] + b
+                            if relu:
+                                for n in range(count):
+                                    y = S[base + n] + b
+                                    pixel[n] = y if y > 0 or y != y else zero
+                            else:
+                                for n in range(count):
+                                    pixel[n] = S[base + n] + b
 
 
-def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """output_adjoint transform of F(4x4, 3x3): 36 values per tile from 16."""
     zero = Lm[0, 0] * 0
     S = np.empty(4608, dtype=Lm.dtype)
@@ -698,7 +708,7 @@ def output_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
                         part[n] = S[base + n]
 
 
-def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw):
+def input_adjoint_m4(src, Lm, Rm, bias, th, tw0, ntiles, n0, dst, ph, pw, relu):
     """input_adjoint transform of F(4x4, 3x3): 36 values per tile from 36."""
     zero = Lm[0, 0] * 0
     S = np.empty(4608, dtype=Lm.dtype)

@@ -55,8 +55,9 @@ def input_transform(Xp, BT, m, th, tw0, ntiles, n0, V, pads=(0, 0)) -> None:
         V[:, :, t * nn : (t + 1) * nn] = v.reshape(alpha * alpha, C, nn)
 
 
-def output_transform(M, AT, bias, m, th, tw0, ntiles, n0, Y) -> None:
-    """Y's pixels of each tile (C_out, OH, OW, N) = A^T M A + bias, for M (alpha², C_out, cols)."""
+def output_transform(M, AT, bias, m, th, tw0, ntiles, n0, Y, relu=False) -> None:
+    """Y's pixels of each tile (C_out, OH, OW, N) = A^T M A + bias, for M (alpha², C_out, cols);
+    with ``relu``, max(Y, 0) as ``np.maximum`` gives it."""
     C_out, OH, OW, _ = Y.shape
     alpha = AT.shape[1]
     nn = M.shape[2] // ntiles
@@ -67,6 +68,8 @@ def output_transform(M, AT, bias, m, th, tw0, ntiles, n0, Y) -> None:
         w1 = min(w0 + m, OW)
         block = M[:, :, t * nn : (t + 1) * nn].reshape(alpha, alpha, C_out, nn)
         y = np.einsum("ia,abon,jb->oijn", AT, block, AT) + bias[:, None, None, None]
+        if relu:
+            np.maximum(y, 0, out=y)
         Y[:, h0:h1, w0:w1, n0 : n0 + nn] = y[:, : h1 - h0, : w1 - w0]
 
 
@@ -124,16 +127,16 @@ class CompiledTransforms:
             for kind in KINDS
         }
 
-    def _run(self, kind, src, bias, th, tw0, ntiles, n0, dst, pads=(0, 0)) -> None:
+    def _run(self, kind, src, bias, th, tw0, ntiles, n0, dst, pads=(0, 0), relu=False) -> None:
         L, R = self._pairs[kind]
         L, R = L.astype(dst.dtype, copy=False), R.astype(dst.dtype, copy=False)
-        self._loops[kind](src, L, R, bias, th, tw0, ntiles, n0, dst, *pads)
+        self._loops[kind](src, L, R, bias, th, tw0, ntiles, n0, dst, *pads, relu)
 
     def input_transform(self, Xp, BT, m, th, tw0, ntiles, n0, V, pads=(0, 0)) -> None:
         self._run("input", Xp, BT[0], th, tw0, ntiles, n0, V, pads)
 
-    def output_transform(self, M, AT, bias, m, th, tw0, ntiles, n0, Y) -> None:
-        self._run("output", M, bias, th, tw0, ntiles, n0, Y)
+    def output_transform(self, M, AT, bias, m, th, tw0, ntiles, n0, Y, relu=False) -> None:
+        self._run("output", M, bias, th, tw0, ntiles, n0, Y, relu=relu)
 
     def output_transform_adjoint(self, dY, AT, m, th, tw0, ntiles, n0, dM) -> None:
         self._run("output_adjoint", dY, AT[0], th, tw0, ntiles, n0, dM)

@@ -270,7 +270,11 @@ class _ConvNd(Layer):
             return A[0] if unbatched else A
         Xb = to_batch_last(X)
         args = (self.pads, self.stride, self.dilation, self.groups, self.padding_mode)
-        reuse = {"workspace": self._workspace, "reuse_output": self.reuse_output}
+        reuse = {
+            "workspace": self._workspace,
+            "reuse_output": self.reuse_output,
+            "relu": self.rectify_output,
+        }
         if is_grad_enabled():
             Y, cols = conv_forward(Xb, self.W, self.b, *args, **reuse)
             self._cache = (cols, Xb.shape, unbatched, (X.shape[0], *out_sample))
@@ -281,8 +285,9 @@ class _ConvNd(Layer):
         return A[0] if unbatched else A
 
     def can_rectify_output(self) -> bool:
-        """Position-major layers apply a following ReLU in their bias pass (inference)."""
-        return self._position_major()
+        """Every path applies a following ReLU in the pass that writes the output: the bias
+        pass (position-major, im2col), the direct loops, Winograd's output transform."""
+        return True
 
     def _position_major(self) -> bool:
         """Whether this layer runs position-major (1-D layers ``kernels/positions.py`` takes)."""

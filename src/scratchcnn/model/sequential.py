@@ -213,7 +213,7 @@ class Sequential(InferenceMixin, TrainingMixin):
         A = np.asarray(X).astype(self.dtype, copy=False)
         previous = self._set_flags(self._layer_flags)
         training = is_grad_enabled()
-        fused = [] if training else self._relu_fusions()
+        fused = self._relu_fusions()
         self._relus_before_pools = tuple(self._relu_pool_pairs()) if training else ()
         self._fuse_relus(fused, True)
         self._mark_pools(self._relus_before_pools, True)
@@ -243,15 +243,21 @@ class Sequential(InferenceMixin, TrainingMixin):
     def _relu_fusions(self) -> list[int]:
         """Indices of layers followed by an in-place ReLU that they can apply themselves.
 
-        Only for passes without gradients (inference), where nothing looks at the output
-        before its ReLU: a training forward keeps every layer's own output. (A layer object
-        never appears twice in a model, so a flag holds for one place.)
+        An in-place ReLU writes over the layer's output anyway, so nothing else reads it
+        (the layer's backward needs its input, never its output). Not where a layer's
+        ``forward`` is replaced on the object (a hook, as ``lab.Diagnostics`` installs to
+        see each layer's own output). A layer object never appears twice in a model, so a
+        flag holds for one place.
         """
         pairs = zip(self.layers, self.layers[1:], strict=False)
         return [
             i
             for i, (layer, after) in enumerate(pairs)
-            if isinstance(after, ReLU) and after.inplace and layer.can_rectify_output()
+            if isinstance(after, ReLU)
+            and after.inplace
+            and layer.can_rectify_output()
+            and "forward" not in vars(layer)
+            and "forward" not in vars(after)
         ]
 
     def _fuse_relus(self, indices: list[int], on: bool) -> None:
