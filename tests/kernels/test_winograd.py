@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import numpy as np
@@ -222,3 +223,36 @@ def test_zero_padding_left_to_the_transforms_equals_torch(use_compiled: bool, pa
     assert dX.shape == X.shape
     np.testing.assert_allclose(dX, dX_ref, rtol=0, atol=1e-10)
     np.testing.assert_allclose(dW, dW_ref, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "out_size, N", [((24, 24), 128), ((32, 32), 128), ((8, 8), 150), ((26, 26), 100), ((3, 5), 7)]
+)
+def test_block_plan_covers_every_tile_and_sample_once(out_size, N) -> None:
+    """Every (tile, sample) in exactly one block; within a phase no two groups of the same
+    samples are neighbouring tile rows (their dX windows would overlap)."""
+    m = winograd.DEFAULT_TILE
+    groups = winograd.plan_blocks(out_size, N, 64, m, 4)
+    rows, cols = -(-out_size[0] // m), -(-out_size[1] // m)
+    seen = np.zeros((rows, cols, N), dtype=int)
+    for group in groups:
+        for blk in group.blocks:
+            seen[blk.th, blk.tw0 : blk.tw0 + blk.ntiles, blk.n0 : blk.n0 + blk.nn] += 1
+    assert (seen == 1).all()
+    for a, b in itertools.combinations(groups, 2):
+        if a.phase != b.phase:
+            continue
+        samples_a = {blk.n0 for blk in a.blocks}
+        if samples_a & {blk.n0 for blk in b.blocks}:
+            rows_a, rows_b = {blk.th for blk in a.blocks}, {blk.th for blk in b.blocks}
+            assert min(abs(x - y) for x in rows_a for y in rows_b) >= 2
+
+
+def test_seed_cnn_layer_plan_gives_two_threads_equal_work() -> None:
+    """seed_cnn's 32->64 layer (6 tile rows, batch 128): each phase has equal groups."""
+    groups = winograd.plan_blocks((24, 24), 128, 64, winograd.DEFAULT_TILE, 4)
+    for phase in (0, 1):
+        sizes = {
+            sum(blk.ntiles * blk.nn for blk in g.blocks) for g in groups if g.phase == phase
+        }
+        assert len(sizes) == 1
