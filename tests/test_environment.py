@@ -1,4 +1,5 @@
-"""Process settings made at import (scratchcnn/_environment.py): malloc keeps freed memory."""
+"""Process settings made at import (scratchcnn/_environment.py): malloc keeps freed memory,
+OpenBLAS's threads sleep after a product even when NumPy was imported first."""
 
 from __future__ import annotations
 
@@ -45,3 +46,41 @@ def test_the_setting_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setenv("SCRATCHCNN_KEEP_FREED_MEMORY", "0")
     assert _environment.keep_freed_memory() is False
+
+
+# The thread timeout OpenBLAS uses, read through its own entry point, after imports in the
+# order a script has them; then a product on its threads, checked.
+TIMEOUT = (
+    "import ctypes, numpy as np, threadpoolctl\n"
+    "a = np.random.default_rng(0).random((300, 300)); a @ a  # OpenBLAS's threads are up\n"
+    "import scratchcnn\n"
+    "blas = [lib for lib in threadpoolctl.ThreadpoolController().lib_controllers\n"
+    "        if lib.internal_api == 'openblas']\n"
+    "if not blas or not hasattr(ctypes.CDLL(blas[0].filepath), 'openblas_read_env'):\n"
+    "    print('none'); raise SystemExit\n"
+    "assert np.allclose(a @ a, np.einsum('ij,jk->ik', a, a))\n"
+    "print(ctypes.CDLL(blas[0].filepath).openblas_thread_timeout(), blas[0].get_num_threads())\n"
+)
+
+
+def _timeout(**env: str) -> str:
+    environment = {k: v for k, v in os.environ.items() if k != "OPENBLAS_THREAD_TIMEOUT"}
+    result = subprocess.run(
+        [sys.executable, "-c", TIMEOUT],
+        capture_output=True, text=True, check=True, env={**environment, **env}, timeout=120,
+    )  # fmt: skip
+    return result.stdout.strip()
+
+
+def test_openblas_loaded_first_gets_the_timeout_and_keeps_its_threads() -> None:
+    out = _timeout(OPENBLAS_NUM_THREADS="2")
+    if out == "none":
+        pytest.skip("NumPy's BLAS is not an OpenBLAS that can read its environment again")
+    assert out == "4 2"
+
+
+def test_a_timeout_of_the_users_is_kept() -> None:
+    out = _timeout(OPENBLAS_THREAD_TIMEOUT="7")
+    if out == "none":
+        pytest.skip("NumPy's BLAS is not an OpenBLAS that can read its environment again")
+    assert out.split()[0] == "7"

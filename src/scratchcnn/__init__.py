@@ -2,7 +2,8 @@
 
 from scratchcnn import _environment
 
-_environment.apply_defaults()  # before NumPy loads (see _environment.py)
+if not _environment.apply_defaults():  # before NumPy loads (see _environment.py), or after:
+    _environment.quiet_loaded_openblas()
 _environment.keep_freed_memory()
 
 # ruff: noqa: E402

@@ -9,11 +9,13 @@ blocks) and compiled single-pass loops, which those spinning threads slow down, 
 machine where another process holds a core a spinning thread steals its time.
 ``OPENBLAS_THREAD_TIMEOUT=4`` (2^4 cycles, the minimum) makes them sleep at once.
 
-OpenBLAS reads the variable once, when it loads, so it only takes effect when scratchcnn is
-imported before NumPy (as ``scratchcnn`` on the command line does). A value already in the
-environment is kept. In your own scripts, import scratchcnn first or set the variable in the
-shell. ``SCRATCHCNN_NUM_THREADS`` sets scratchcnn's own threads (default: the CPUs the
-process may run on).
+OpenBLAS reads the variable once, when it loads. Imported before NumPy (as ``scratchcnn``
+on the command line is), scratchcnn sets it first. Imported after NumPy (``import numpy as
+np`` at the top of a script), ``quiet_loaded_openblas`` makes OpenBLAS read its environment
+again and stops its threads; the next parallel product starts them anew with the timeout
+(seed_cnn's training step in such a script: 113-143 ms -> 85 ms). A value of the user's,
+in the environment when OpenBLAS loaded, is kept either way. ``SCRATCHCNN_NUM_THREADS``
+sets scratchcnn's own threads (default: the CPUs the process may run on).
 
 **malloc.** glibc hands freed blocks of 128 kB and more back to the kernel (``munmap``, and
 trimming the top of the heap), so the fresh arrays of every step page-fault anew: 120 faults
@@ -41,6 +43,41 @@ def apply_defaults() -> bool:
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
     return True
+
+
+_OPENBLAS_ENTRY_POINTS = ("openblas_thread_timeout", "openblas_read_env", "blas_thread_shutdown_")
+
+
+def quiet_loaded_openblas() -> bool:
+    """Give an OpenBLAS that loaded before scratchcnn the thread timeout of ``DEFAULTS``.
+
+    Only where OpenBLAS found no OPENBLAS_THREAD_TIMEOUT when it loaded and exports the
+    entry points to read its environment again (OpenBLAS 0.3 does); True when the timeout
+    changed. Its threads stop here and restart on the next parallel product, so call it
+    while no other thread runs a product (scratchcnn calls it once, on import).
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        return False
+    changed = False
+    for library in ThreadpoolController().lib_controllers:
+        if library.internal_api != "openblas":
+            continue
+        try:
+            shared = ctypes.CDLL(library.filepath)
+            timeout, read_env, shutdown = (getattr(shared, n) for n in _OPENBLAS_ENTRY_POINTS)
+        except (OSError, AttributeError):
+            continue
+        if timeout() != 0:  # set when it loaded: the user's choice, or ours
+            continue
+        for name, value in DEFAULTS.items():
+            os.environ.setdefault(name, value)
+        read_env()
+        if timeout() != 0:
+            shutdown()
+            changed = True
+    return changed
 
 
 MMAP_THRESHOLD = 32 * 2**20  # glibc's own ceiling for its sliding threshold (64-bit)
