@@ -34,8 +34,7 @@ import functools
 import itertools
 import math
 import os
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -61,11 +60,6 @@ MAX_OUT_CHANNELS = 64
 # product keeps the sums in registers.
 MAX_STRIDE = 1
 TASKS = 8  # work items per call for the threads (row ranges x channel runs)
-# Below this many multiply-adds a call runs its tasks on the calling thread alone: handing
-# LeNet's passes (11M to 44M at batch 128) to two threads cost more than it saved (its
-# training step 12.0 -> 10.9 ms serial, interleaved); seed_cnn's first layer (25M) broke
-# even; VGG's first (113M) gains from the threads.
-PARALLEL_MIN_MULTIPLY_ADDS = 50_000_000
 
 Pair = tuple[int, int]
 
@@ -215,7 +209,7 @@ def rows_compiled(
             flat_in, Wk, bias, flat_out, SH, DH, DW * N, shift, seg, sstep, h0, h1, first, end, relu
         )
 
-    _run_tasks(work, _row_tasks(OH, C_out), out.size * C * Wk.shape[2] * width)
+    run_parts(work, _row_tasks(OH, C_out), uses_blas=False)
 
 
 def wgrad_compiled(
@@ -239,18 +233,6 @@ def wgrad_compiled(
         loop = _loop(direct_codegen.wgrad_name(width, block))
         loop(flat_in, flat_dY, dW, zero, SH, DH, DW * N, seg, sstep, first, end, i, i + 1)
 
-    _run_tasks(work, tasks, dY.size * C * dW.shape[2] * width)
-
-
-def _run_tasks(work: Callable[[Any], None], tasks: list, multiply_adds: int) -> None:
-    """``work`` on every task (disjoint outputs): on the threads, or serially when small.
-
-    The tasks are the same either way, so the result does not depend on the choice.
-    """
-    if multiply_adds < PARALLEL_MIN_MULTIPLY_ADDS:
-        for task in tasks:
-            work(task)
-        return
     run_parts(work, tasks, uses_blas=False)
 
 
