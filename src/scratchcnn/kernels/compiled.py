@@ -71,43 +71,16 @@ def _max_pool2d_forward_loop(X, KH, KW, SH, SW, PH, PW, Y, argmax, offsets):  # 
                             a[n] = max(a[n], k * greater)
 
 
-def _max_pool2d_backward_loop(dA, argmax, KH, KW, SH, SW, PH, PW, dX, zero):  # pragma: no cover
+def _max_pool2d_backward_loop(
+    dA, argmax, KH, KW, SH, SW, PH, PW, dX, rectified, A, zero
+):  # pragma: no cover
     """Scatter dA (C, OH, OW, N) into dX (C, H, W, N) at the offsets ``argmax`` names.
 
     dX must hold zeros wherever no window writes; where windows overlap it accumulates.
-    Offsets that land in the padding are dropped.
+    Offsets that land in the padding are dropped. With ``rectified``, A (dX's shape) is the
+    pooling's input, a ReLU's output, and dX keeps only what lands where A > 0: the gradient
+    through that ReLU in the same pass (A is not read otherwise).
     """
-    C, H, W, N = dX.shape
-    _, OH, OW, _ = dA.shape
-    overlap = SH < KH or SW < KW
-    for c in prange(C):
-        for oh in range(OH):
-            for ow in range(OW):
-                g = dA[c, oh, ow]
-                a = argmax[c, oh, ow]
-                for i in range(KH):
-                    h = oh * SH + i - PH
-                    if h < 0 or h >= H:
-                        continue
-                    for j in range(KW):
-                        w = ow * SW + j - PW
-                        if w < 0 or w >= W:
-                            continue
-                        d = dX[c, h, w]
-                        k = i * KW + j
-                        if overlap:
-                            for n in range(N):
-                                d[n] += g[n] if a[n] == k else zero
-                        else:
-                            for n in range(N):
-                                d[n] = g[n] if a[n] == k else zero
-
-
-def _max_pool2d_backward_rectified_loop(
-    dA, argmax, KH, KW, SH, SW, PH, PW, dX, A, zero
-):  # pragma: no cover
-    """``_max_pool2d_backward_loop`` followed by the gradient of the ReLU whose output A
-    (dX's shape) the pooling read: dX keeps only what lands where A > 0, in one pass."""
     C, H, W, N = dX.shape
     _, OH, OW, _ = dA.shape
     overlap = SH < KH or SW < KW
@@ -127,12 +100,18 @@ def _max_pool2d_backward_rectified_loop(
                         d = dX[c, h, w]
                         x = A[c, h, w]
                         k = i * KW + j
-                        if overlap:
+                        if rectified and overlap:
                             for n in range(N):
                                 d[n] += g[n] if (a[n] == k and x[n] > 0) else zero
-                        else:
+                        elif rectified:
                             for n in range(N):
                                 d[n] = g[n] if (a[n] == k and x[n] > 0) else zero
+                        elif overlap:
+                            for n in range(N):
+                                d[n] += g[n] if a[n] == k else zero
+                        else:
+                            for n in range(N):
+                                d[n] = g[n] if a[n] == k else zero
 
 
 def _relu_forward_loop(X, out, zero):  # pragma: no cover
@@ -241,7 +220,6 @@ def _transpose_loop(X2, out, m0, m1):  # pragma: no cover
 _LOOPS = {
     "max_pool2d_forward": _max_pool2d_forward_loop,
     "max_pool2d_backward": _max_pool2d_backward_loop,
-    "max_pool2d_backward_rectified": _max_pool2d_backward_rectified_loop,
     "relu_forward": _relu_forward_loop,
     "relu_forward_inplace": _relu_forward_inplace_loop,
     "relu_backward": _relu_backward_loop,
@@ -362,17 +340,15 @@ def max_pool2d_backward(
     dA = np.ascontiguousarray(dA)
     argmax = np.ascontiguousarray(argmax)
     dX = (np.empty if exact else np.zeros)(input_shape, dtype=dA.dtype)
-    zero = dX.dtype.type(0)
-    if rectified_input is None:
-        loop = _jit().max_pool2d_backward
-        tail: tuple = ()
-    else:
-        loop = _jit().max_pool2d_backward_rectified
-        tail = (np.ascontiguousarray(rectified_input, dtype=dX.dtype),)
+    loop, zero = _jit().max_pool2d_backward, dX.dtype.type(0)
+    rectified = rectified_input is not None
+    A = np.ascontiguousarray(rectified_input, dtype=dX.dtype) if rectified else dX
 
     def work(c0: int, c1: int) -> None:
-        extra = tuple(a[c0:c1] for a in tail)
-        loop(dA[c0:c1], argmax[c0:c1], *kernel, *stride, *padding, dX[c0:c1], *extra, zero)
+        loop(
+            dA[c0:c1], argmax[c0:c1], *kernel, *stride, *padding, dX[c0:c1], rectified,
+            A[c0:c1], zero,
+        )  # fmt: skip
 
     _channel_parts(work, dX.shape[0], dX.size)
     return dX
