@@ -37,12 +37,12 @@ class _Activation(Layer):
     """Shared input and gradient checks of the activation layers."""
 
     def _input(self, X: Any) -> np.ndarray:
-        return as_float_array(X, repr(self))
+        return as_float_array(X, self)
 
     def _grad(self, dA: Any, like: np.ndarray) -> np.ndarray:
         """dA checked against the forward output ``like`` and given its dtype."""
-        dA = as_float_array(dA, repr(self), "dA").astype(like.dtype, copy=False)
-        check_grad_shape(dA, like.shape, repr(self))
+        dA = as_float_array(dA, self, "dA").astype(like.dtype, copy=False)
+        check_grad_shape(dA, like.shape, self)
         return dA
 
 

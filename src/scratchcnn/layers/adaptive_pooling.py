@@ -76,9 +76,9 @@ class _AdaptiveAvgPool(Layer):
         return (input_shape[0], *self._out_spatial(tuple(input_shape[1:])))
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
+        X = as_float_array(X, self)
         n = self.spatial_dims
-        check_ndim(X, (n + 1, n + 2), repr(self), f"{n + 1}D (unbatched) or {n + 2}D (batched)")
+        check_ndim(X, (n + 1, n + 2), self, f"{n + 1}D (unbatched) or {n + 2}D (batched)")
         unbatched = X.ndim == n + 1
         if unbatched:
             X = X[np.newaxis]
@@ -91,9 +91,9 @@ class _AdaptiveAvgPool(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         input_shape, out_shape, unbatched = self._cached()
-        dA = as_float_array(dA, repr(self), "dA")
+        dA = as_float_array(dA, self, "dA")
         expected = (out_shape[-1], *out_shape[:-1])
-        check_grad_shape(dA, expected[1:] if unbatched else expected, repr(self))
+        check_grad_shape(dA, expected[1:] if unbatched else expected, self)
         dAb = to_batch_last(dA[np.newaxis] if unbatched else dA)
         dXb = adaptive_avg_pool_backward(dAb, input_shape)
         self._apply_optimizer()
@@ -138,8 +138,8 @@ class GlobalMaxPool2d(Layer):
     """
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
-        check_ndim(X, (3, 4), repr(self), "3D (unbatched) or 4D (batched)")
+        X = as_float_array(X, self)
+        check_ndim(X, (3, 4), self, "3D (unbatched) or 4D (batched)")
         self.output_shape(X.shape[-3:])
         unbatched = X.ndim == 3
         Xb = to_batch_last(X[np.newaxis] if unbatched else X)  # (C, H, W, N)
@@ -150,8 +150,8 @@ class GlobalMaxPool2d(Layer):
     def backward(self, dA: np.ndarray) -> np.ndarray:
         argmax, input_shape, dtype, unbatched = self._cached()
         C, N = input_shape[0], input_shape[-1]
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
-        check_grad_shape(dA, (C,) if unbatched else (N, C), repr(self))
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
+        check_grad_shape(dA, (C,) if unbatched else (N, C), self)
         dAb = dA[:, np.newaxis] if unbatched else dA.T  # (C, N)
         dXb = global_max_pool_backward(dAb, argmax, input_shape)
         self._apply_optimizer()

@@ -92,8 +92,8 @@ class SimpleConv1d(Layer):
         return (self._check_length(input_shape[0], tuple(input_shape)),)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
-        check_ndim(X, (1,), repr(self), "1D (L,)")
+        X = as_float_array(X, self)
+        check_ndim(X, (1,), self, "1D (L,)")
         self._check_length(X.shape[0], X.shape)
         self._adopt_dtype(X.dtype)
         self._cache = X
@@ -101,8 +101,8 @@ class SimpleConv1d(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray | None:
         X = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(X.dtype, copy=False)
-        check_grad_shape(dA, (X.shape[0] - self.filter_size + 1,), repr(self))
+        dA = as_float_array(dA, self, "dA").astype(X.dtype, copy=False)
+        check_grad_shape(dA, (X.shape[0] - self.filter_size + 1,), self)
         # dW[k] = sum_i dA[i] x[i + k]; db = sum_i dA[i]; dx[j] = sum_i dA[i] W[j - i].
         if self._wants_param_grads():
             self.dW = np.correlate(X, dA, mode="valid")

@@ -74,8 +74,8 @@ class Dense(Layer):
         self.b = b
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
-        check_ndim(X, (1, 2), repr(self), "1D (unbatched) or 2D (batched)")
+        X = as_float_array(X, self)
+        check_ndim(X, (1, 2), self, "1D (unbatched) or 2D (batched)")
         self.output_shape(X.shape[-1:])
         self._adopt_dtype(X.dtype)
         A = X @ self.W
@@ -86,8 +86,8 @@ class Dense(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray | None:
         X = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(X.dtype, copy=False)
-        check_grad_shape(dA, (*X.shape[:-1], self.out_features), repr(self))
+        dA = as_float_array(dA, self, "dA").astype(X.dtype, copy=False)
+        check_grad_shape(dA, (*X.shape[:-1], self.out_features), self)
         if self._wants_param_grads():
             self.dW = np.outer(X, dA) if X.ndim == 1 else X.T @ dA
             if self.bias:

@@ -42,7 +42,7 @@ class Dropout(Layer):
         self._rng = None if seed is None else np.random.default_rng(seed)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
+        X = as_float_array(X, self)
         if not self.training or self.p == 0.0:
             self._cache = (None, X.shape, X.dtype)
             return X
@@ -61,8 +61,8 @@ class Dropout(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         scale, shape, dtype = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
-        check_grad_shape(dA, shape, repr(self))
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
+        check_grad_shape(dA, shape, self)
         self._apply_optimizer()
         return dA if scale is None else np.multiply(dA, scale, out=np.empty_like(scale))
 

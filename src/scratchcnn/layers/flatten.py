@@ -21,7 +21,7 @@ class Flatten(Layer):
     """
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
+        X = as_float_array(X, self)
         if X.ndim < 2:
             raise ValueError(
                 f"{self!r}: expected input of at least 2D (N, ...), but got input of shape "
@@ -34,8 +34,8 @@ class Flatten(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         input_shape, dtype = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
-        check_grad_shape(dA, (input_shape[0], int(np.prod(input_shape[1:]))), repr(self))
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
+        check_grad_shape(dA, (input_shape[0], int(np.prod(input_shape[1:]))), self)
         self._apply_optimizer()
         return dA.reshape(input_shape)
 

@@ -21,13 +21,13 @@ class Identity(Layer):
         super().__init__()
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
+        X = as_float_array(X, self)
         self._cache = (X.shape, X.dtype)
         return X
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         shape, dtype = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
-        check_grad_shape(dA, shape, repr(self))
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
+        check_grad_shape(dA, shape, self)
         self._apply_optimizer()
         return dA

@@ -129,8 +129,8 @@ class _BatchNorm(Layer):
         return workspace_buffer(self._workspace, name, rows.shape, rows.dtype)
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
-        check_ndim(X, self.input_ranks, repr(self), self.input_text)
+        X = as_float_array(X, self)
+        check_ndim(X, self.input_ranks, self, self.input_text)
         self.output_shape(X.shape[1:])
         self._adopt_dtype(X.dtype)
         if X.shape[0] == 0:  # as in torch: an empty output, the running statistics untouched
@@ -168,8 +168,8 @@ class _BatchNorm(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         saved, use_batch, shape, dtype = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
-        check_grad_shape(dA, shape, repr(self))
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
+        check_grad_shape(dA, shape, self)
         if saved is None:  # an empty batch
             dgamma = dbeta = np.zeros(self.num_features, dtype=dtype)
             dX = dA.copy()

@@ -81,9 +81,9 @@ class _Pool(Layer):
 
     def _batch_last_input(self, X: Any) -> tuple[np.ndarray, bool]:
         """Check X; return it batch-last (C, *S, N) and whether it came unbatched."""
-        X = as_float_array(X, repr(self))
+        X = as_float_array(X, self)
         n = self.spatial_dims
-        check_ndim(X, (n + 1, n + 2), repr(self), f"{n + 1}D (unbatched) or {n + 2}D (batched)")
+        check_ndim(X, (n + 1, n + 2), self, f"{n + 1}D (unbatched) or {n + 2}D (batched)")
         unbatched = X.ndim == n + 1
         if unbatched:
             X = X[np.newaxis]
@@ -94,9 +94,9 @@ class _Pool(Layer):
         self, dA: Any, Yb: tuple[int, ...], dtype: np.dtype, unbatched: bool
     ) -> np.ndarray:
         """Check dA against the forward output (batch-last shape ``Yb``); return it batch-last."""
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
         expected = (Yb[-1], *Yb[:-1])
-        check_grad_shape(dA, expected[1:] if unbatched else expected, repr(self))
+        check_grad_shape(dA, expected[1:] if unbatched else expected, self)
         return to_batch_last(dA[np.newaxis] if unbatched else dA)
 
     @staticmethod
@@ -260,8 +260,8 @@ class GlobalAvgPool2d(Layer):
     """
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
-        check_ndim(X, (3, 4), repr(self), "3D (unbatched) or 4D (batched)")
+        X = as_float_array(X, self)
+        check_ndim(X, (3, 4), self, "3D (unbatched) or 4D (batched)")
         self.output_shape(X.shape[-3:])
         unbatched = X.ndim == 3
         Xb = to_batch_last(X[np.newaxis] if unbatched else X)  # (C, H, W, N)
@@ -271,8 +271,8 @@ class GlobalAvgPool2d(Layer):
 
     def backward(self, dA: np.ndarray) -> np.ndarray:
         (C, H, W, N), dtype, unbatched = self._cached()
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
-        check_grad_shape(dA, (C,) if unbatched else (N, C), repr(self))
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
+        check_grad_shape(dA, (C,) if unbatched else (N, C), self)
         dAb = (dA[:, np.newaxis] if unbatched else dA.T) / (H * W)  # (C, N)
         dXb = np.empty((C, H, W, N), dtype=dAb.dtype)
         dXb[...] = dAb[:, np.newaxis, np.newaxis, :]

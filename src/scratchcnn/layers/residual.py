@@ -184,8 +184,8 @@ class PadChannelsShortcut(Layer):
         return (self.out_channels, -(-shape[1] // s), -(-shape[2] // s))
 
     def forward(self, X: np.ndarray) -> np.ndarray:
-        X = as_float_array(X, repr(self))
-        check_ndim(X, (3, 4), repr(self), "3D (unbatched) or 4D (batched)")
+        X = as_float_array(X, self)
+        check_ndim(X, (3, 4), self, "3D (unbatched) or 4D (batched)")
         unbatched = X.ndim == 3
         if unbatched:
             X = X[np.newaxis]
@@ -202,8 +202,8 @@ class PadChannelsShortcut(Layer):
         x_shape, dtype, unbatched = self._cached()
         C_in, H, W, N = x_shape
         out_shape = (N, *self.output_shape((C_in, H, W)))
-        dA = as_float_array(dA, repr(self), "dA").astype(dtype, copy=False)
-        check_grad_shape(dA, out_shape[1:] if unbatched else out_shape, repr(self))
+        dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
+        check_grad_shape(dA, out_shape[1:] if unbatched else out_shape, self)
         dAb = to_batch_last(dA[np.newaxis] if unbatched else dA)
         s, lo = self.stride, self.pad_before
         dXb = np.zeros(x_shape, dtype=dtype)

@@ -7,6 +7,7 @@ archive.py, which ``load`` (loading.py) reads back.
 
 from __future__ import annotations
 
+import operator
 import os
 import warnings
 from collections.abc import Iterable, Sequence
@@ -33,6 +34,9 @@ def _with_inner_layers(layer: Layer) -> list[Layer]:
     inner = getattr(layer, "named_layers", None)
     nested = [] if inner is None else [x for _, sub in inner() for x in _with_inner_layers(sub)]
     return [layer, *nested]
+
+
+_read_flags = operator.attrgetter(*FLAG_NAMES)  # a layer's flags, as a tuple
 
 
 class Sequential(InferenceMixin, TrainingMixin):
@@ -200,12 +204,16 @@ class Sequential(InferenceMixin, TrainingMixin):
         return [dict(zip(FLAG_NAMES, values, strict=True)) for values in self._layer_flags]
 
     def _set_flags(self, flags: list[tuple[bool, ...]]) -> list[tuple[bool, ...]]:
-        """Give the layers ``flags``; returns the flags they had."""
+        """Give the layers ``flags``; returns the flags they had (four calls a training step,
+        so only the flags that change are written)."""
         previous = []
         for layer, values in zip(self.layers, flags, strict=True):
-            previous.append(tuple(getattr(layer, name) for name in FLAG_NAMES))
-            for name, value in zip(FLAG_NAMES, values, strict=True):
-                setattr(layer, name, value)
+            had = _read_flags(layer)
+            previous.append(had)
+            if had != values:
+                for name, value, old in zip(FLAG_NAMES, values, had, strict=True):
+                    if value != old:
+                        setattr(layer, name, value)
         return previous
 
     def forward(self, X: np.ndarray) -> np.ndarray:
