@@ -154,7 +154,7 @@ class _MaxPool(_Pool):
         return self._public(dXb, unbatched)
 
     def applied_relu_grad(self) -> bool:
-        """Whether the last backward pass also applied the gradient of the ReLU before."""
+        """Whether backward applies the ReLU's gradient too (forward ran ``rectified_input``)."""
         return self._cache is not None and self._cache[4] is not None
 
 
