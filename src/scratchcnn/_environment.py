@@ -56,12 +56,13 @@ def quiet_loaded_openblas() -> bool:
     changed. Its threads stop here and restart on the next parallel product, so call it
     while no other thread runs a product (scratchcnn calls it once, on import).
     """
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+    from scratchcnn.kernels.threads import blas_controller  # made once, kept for later use
+
+    controller = blas_controller()
+    if controller is None:  # pragma: no cover - threadpoolctl is a dependency
         return False
     changed = False
-    for library in ThreadpoolController().lib_controllers:
+    for library in controller.lib_controllers:
         if library.internal_api != "openblas":
             continue
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scratchcnn.kernels import adam, compiled
+from scratchcnn.kernels import compiled
 from scratchcnn.kernels.adam import AdamScalars, adam_step, adam_step_reference
 
 needs_numba = pytest.mark.skipif(not compiled.HAVE_NUMBA, reason="Numba is not installed")
@@ -59,7 +59,7 @@ def test_threaded_parts_equal_reference(rng, monkeypatch, amsgrad):
     """A parameter past PARALLEL_MIN_SIZE runs in parts on threads; same numbers."""
     monkeypatch.setattr(compiled, "ENABLED", True)
     monkeypatch.setattr(compiled, "PARALLEL_MIN_SIZE", 1000)
-    monkeypatch.setattr(adam, "PART", 300)
+    monkeypatch.setattr(compiled, "FLAT_PART", 300)
     W, g, m, v, v_max = _state(rng, (41, 53), np.float32, amsgrad)
     fast, slow = _copies([W, g, m, v, v_max]), _copies([W, g, m, v, v_max])
     s = AdamScalars.of_step(0.01, (0.8, 0.99), 1e-6, 0.0, False, 3)

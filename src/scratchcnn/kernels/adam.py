@@ -28,8 +28,6 @@ import numpy as np
 
 from scratchcnn.kernels import compiled
 
-PART = 1 << 17  # elements a thread takes at a time, once a parameter passes the threshold
-
 
 @dataclass(frozen=True)
 class AdamScalars:
@@ -152,8 +150,8 @@ def adam_step(
     """Adam's update of W (any shape), m, v (and v_max) in place, from the gradient g.
 
     One compiled pass when Numba is usable and the arrays are C-contiguous with one float
-    dtype; from ``compiled.PARALLEL_MIN_SIZE`` elements on, fixed parts of ``PART`` elements
-    run on the library's threads. Otherwise ``adam_step_reference``; the results are equal.
+    dtype, in fixed parts on the library's threads for large parameters
+    (``compiled.flat_parts``). Otherwise ``adam_step_reference``; the results are equal.
     """
     arrays = [W, g, m, v] if v_max is None else [W, g, m, v, v_max]
     flats = _flat_views(arrays) if compiled.usable() else None
@@ -179,14 +177,4 @@ def adam_step(
     coupled = s.weight_decay != 0 and not s.decoupled
     decoupled = s.weight_decay != 0 and s.decoupled
     flags = (v_max is not None, coupled, decoupled)
-    loop, n = _compiled_loop(), flats[0].shape[0]
-    if n < compiled.PARALLEL_MIN_SIZE:
-        loop(*flats, *flags, constants)
-        return
-    from scratchcnn.kernels.threads import run_parts
-
-    def work(start: int) -> None:
-        end = min(n, start + PART)
-        loop(*(f[start:end] for f in flats), *flags, constants)
-
-    run_parts(work, range(0, n, PART), uses_blas=False)
+    compiled.flat_parts(_compiled_loop(), flats, *flags, constants)

@@ -275,7 +275,7 @@ FLAT_PART = 1 << 18
 POOL_CHANNELS_PER_PART = 4
 
 
-def _flat_parts(loop, flats: list[np.ndarray], *scalars) -> None:
+def flat_parts(loop, flats: list[np.ndarray], *scalars) -> None:
     """``loop(*flats, *scalars)`` over equal-length flat arrays, in parts when they are large."""
     from scratchcnn.kernels.threads import run_parts
 
@@ -382,9 +382,9 @@ def relu_backward(A: np.ndarray, dA: np.ndarray, in_place: bool = False) -> np.n
         return None
     flat = [a.transpose(order).reshape(-1) for a in (A, dA, dX)]
     if dX is dA:
-        _flat_parts(_jit().relu_backward_inplace, flat[:2], A.dtype.type(0))
+        flat_parts(_jit().relu_backward_inplace, flat[:2], A.dtype.type(0))
     else:
-        _flat_parts(_jit().relu_backward, flat, A.dtype.type(0))
+        flat_parts(_jit().relu_backward, flat, A.dtype.type(0))
     return dX
 
 
@@ -401,13 +401,13 @@ def relu_forward(X: np.ndarray, in_place: bool = False) -> np.ndarray | None:
         return None
     zero = X.dtype.type(0)
     if in_place and X.flags.writeable:
-        _flat_parts(_jit().relu_forward_inplace, [X.transpose(order).reshape(-1)], zero)
+        flat_parts(_jit().relu_forward_inplace, [X.transpose(order).reshape(-1)], zero)
         return X
     out = np.empty_like(X)  # keeps X's strides
     if out.strides != X.strides:
         return None
     flats = [a.transpose(order).reshape(-1) for a in (X, out)]
-    _flat_parts(_jit().relu_forward, flats, zero)
+    flat_parts(_jit().relu_forward, flats, zero)
     return out
 
 

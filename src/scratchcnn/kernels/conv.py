@@ -30,6 +30,7 @@ from scratchcnn.kernels import compiled, direct, winograd
 from scratchcnn.kernels.direct import DirectSaved
 from scratchcnn.kernels.im2col import col2im, conv_output_size, im2col
 from scratchcnn.kernels.padding import Pads, pad, pad_adjoint, padded_shape
+from scratchcnn.kernels.positions import add_bias
 from scratchcnn.kernels.products import weight_gradient
 from scratchcnn.kernels.workspace import buffer as workspace_buffer
 
@@ -182,12 +183,16 @@ def conv_forward(
             cols.reshape(groups, rows // groups, P),
             out=Y.reshape(groups, C_out // groups, P),
         )
-    if b is not None:
-        Y2 = Y.reshape(C_out, P)
-        Y2 += b[:, None]
-    if relu:
-        _rectify(Y)
+    _add_bias(Y, b, relu)
     return Y, cols
+
+
+def _add_bias(Y: np.ndarray, b: np.ndarray | None, relu: bool) -> None:
+    """Y (C_out, *OS, N) += b per channel, then max(Y, 0) with ``relu``: one pass when both."""
+    if b is not None:
+        add_bias(Y.reshape(1, Y.shape[0], -1), b, relu)
+    elif relu:
+        _rectify(Y)
 
 
 def _rectify(Y: np.ndarray) -> None:
@@ -269,11 +274,7 @@ def conv_forward_banded(
             cols.reshape(groups, rows // groups, count * row_positions),
             out=Y_groups[:, :, positions],
         )
-    if b is not None:
-        Y2 = Y.reshape(C_out, -1)
-        Y2 += b[:, None]
-    if relu:
-        _rectify(Y)
+    _add_bias(Y, b, relu)
     return Y
 
 

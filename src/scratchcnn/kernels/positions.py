@@ -108,7 +108,7 @@ def forward(
 ) -> np.ndarray:
     """Y (L_out, C_out, N) = conv(X (L, C, N), W (C_out, C, K), zero padding) + b.
 
-    ``relu``: max(Y, 0) in the bias pass (a model's inference fuses a following in-place ReLU).
+    ``relu``: max(Y, 0) in the bias pass (a model fuses a following in-place ReLU).
     """
     L, C, N = X.shape
     C_out, _, K = W.shape
@@ -133,8 +133,9 @@ def forward(
 
 
 def add_bias(Y: np.ndarray, b: np.ndarray, relu: bool = False) -> None:
-    """Y (L, C, N) += b (C,) per channel, in place, then max(Y, 0) with ``relu``; one pass
-    when Numba is usable."""
+    """Y (P, C, N) += b (C,) per channel, in place, then max(Y, 0) with ``relu``; one pass
+    when Numba is usable. P is the output positions here; ``kernels/conv.py`` passes its
+    batch-last outputs as (1, C, rest)."""
     if compiled.usable() and Y.flags.c_contiguous and Y.size:
         compiled.add_bias(Y, np.ascontiguousarray(b, dtype=Y.dtype), relu)
         return

@@ -51,9 +51,9 @@ class ReLU(_Activation):
 
     ``inplace=True`` (PyTorch's option) writes the result over X, saving a full-size
     allocation per call. Use it after layers that do not keep their output for backward
-    (Conv, Dense, pooling): the zoo does. In a model's inference pass, a layer before an
-    in-place ReLU may rectify its output itself (``Layer.rectify_output``); the ReLU then
-    has ``input_rectified`` set and passes X through.
+    (Conv, Dense, pooling): the zoo does. In a model, a layer before an in-place ReLU may
+    rectify its output itself (``Layer.rectify_output``); the ReLU then has
+    ``input_rectified`` set and passes X through.
     """
 
     input_rectified: bool = False

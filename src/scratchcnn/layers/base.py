@@ -60,9 +60,10 @@ class Layer:
     param_names: ClassVar[tuple[str, ...]] = ()
     buffer_names: ClassVar[tuple[str, ...]] = ()
     _trainable: bool = True  # a class default, so layers pickled before the flag existed load
-    # Set by a model for an inference pass when the next layer is an in-place ReLU that this
-    # layer applies in its own last pass over the output (``can_rectify_output``); that
-    # ReLU then gets ``input_rectified`` and passes its input through.
+    # Set by a model for a pass (training or inference) when the next layer is an in-place
+    # ReLU that this layer applies in its own last pass over the output
+    # (``can_rectify_output``); that ReLU then gets ``input_rectified`` and passes its input
+    # through.
     rectify_output: bool = False
     # Whether forward's result is memory of the layer's own (a new array or its output
     # buffer) that it never reads again: whoever consumes it may write over it (Residual
