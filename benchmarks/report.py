@@ -129,7 +129,7 @@ def console_table(results: dict[str, Any]) -> str:
     meta = results["meta"]
     out.append(
         f"CPU: {meta['cpu']}; vector extensions: {meta.get('vector_extensions', 'unknown')};"
-        f" BLAS: {meta['blas']}"
+        f" kernels: {meta.get('kernels', 'unknown')}; BLAS: {meta['blas']}"
         + ("; BUSY mode (a burner on the last core)" if meta.get("busy") else "")
     )
     out.append(
@@ -164,6 +164,9 @@ def markdown(results: dict[str, Any]) -> str:
         "| --- | --- |",
         f"| CPU | {meta['cpu']} ({meta['logical_cpus']} logical CPUs) |",
         f"| vector extensions | {meta.get('vector_extensions', 'unknown')} |",
+        f"| kernels in use | {meta.get('kernels', 'unknown')}"
+        + (" (`--isa avx2`: an AVX2-only CPU emulated)" if meta.get("isa") == "avx2" else "")
+        + " |",
         f"| busy mode | {'a CPU burner held the last core' if meta.get('busy') else 'off'} |",
         f"| threads | {meta['threads']} (both libraries) |",
         f"| load average (1, 5, 15 min) | {meta.get('load_average_start')} at the start, "

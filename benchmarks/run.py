@@ -32,6 +32,15 @@ THREAD_VARIABLES = (
     "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
     "SCRATCHCNN_NUM_THREADS",
 )  # fmt: skip
+# --isa avx2: what each library reads at load time to stay below AVX-512 on an AVX-512 CPU, so an
+# AVX2-only machine can be measured here (same cores and clocks, half-width vectors).
+AVX2_VARIABLES = {
+    "NUMBA_CPU_NAME": "haswell",  # Numba/LLVM generates AVX2 + FMA code
+    "OPENBLAS_CORETYPE": "Haswell",  # OpenBLAS's AVX2 kernels
+    "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's own vectorized kernels
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # oneDNN's JIT convolutions
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",  # MKL, PyTorch's matrix products
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -53,6 +62,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--threads", type=int, default=os.cpu_count() or 1, help="threads for both libraries"
     )
+    parser.add_argument(
+        "--isa", choices=("native", "avx2"), default="native",
+        help="avx2: both libraries use AVX2 kernels only, as on a CPU without AVX-512 (native)",
+    )  # fmt: skip
     parser.add_argument("--out-dir", type=Path, default=HERE, help="where the results go")
     parser.add_argument("--quick", action="store_true", help="smoke run: few steps and rounds")
     parser.add_argument("--skip-memory", action="store_true", help="no peak-memory processes")
@@ -79,12 +92,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 # -- setup -------------------------------------------------------------------------------------
 def set_thread_variables(argv: list[str] | None) -> None:
-    """Put --threads into the environment before NumPy, PyTorch or Numba is imported."""
+    """Put --threads and --isa into the environment before NumPy, PyTorch or Numba is imported."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--isa", default="native")
     known, _ = parser.parse_known_args(argv)
     for name in THREAD_VARIABLES:
         os.environ[name] = str(max(1, known.threads))
+    if known.isa == "avx2":
+        os.environ.update(AVX2_VARIABLES)  # the memory and notebook processes inherit it
     # scratchcnn's own default, which `import scratchcnn` sets only before NumPy is loaded
     os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
@@ -134,6 +150,19 @@ def vector_extensions() -> str:
     return " ".join(found) if found else "none of AVX2/AVX-512"
 
 
+def kernels_in_use() -> str:
+    """The vector width each library was told to use: the CPU's own, or AVX2 (``--isa avx2``)."""
+    import torch
+
+    numba_cpu = os.environ.get("NUMBA_CPU_NAME", "host")
+    onednn = os.environ.get("ONEDNN_MAX_CPU_ISA", "best")
+    mkl = os.environ.get("MKL_ENABLE_INSTRUCTIONS", "best")
+    return (
+        f"PyTorch {torch.backends.cpu.get_cpu_capability()} (oneDNN up to {onednn},"
+        f" MKL up to {mkl}), Numba for {numba_cpu}"
+    )
+
+
 def machine_info(args: argparse.Namespace) -> dict[str, Any]:
     import numpy as np
     import torch
@@ -170,6 +199,8 @@ def machine_info(args: argparse.Namespace) -> dict[str, Any]:
         "command": command,
         "cpu": cpu,
         "vector_extensions": vector_extensions(),
+        "isa": args.isa,
+        "kernels": kernels_in_use(),
         "logical_cpus": os.cpu_count(),
         "busy": bool(args.busy),
         "threads": args.threads,
