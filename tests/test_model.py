@@ -135,6 +135,36 @@ def test_fit_rejects_wrong_size_for_dense(rng: np.random.Generator) -> None:
         small_cnn().fit(X, np.zeros(4, dtype=int), verbose=0)
 
 
+@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+@pytest.mark.parametrize("as_batches", [False, True])
+def test_inference_names_the_layer_samples_do_not_fit(
+    rng: np.random.Generator, method: str, as_batches: bool
+) -> None:
+    """Inference traces the shapes only when a forward pass fails; the message is the same."""
+    model = small_cnn()
+    X = rng.standard_normal((4, 1, 10, 10))
+    source = iter([X[:2], X[2:]]) if as_batches else X
+    owner = f"Sequential.{method}"
+    with pytest.raises(
+        ValueError, match=rf"{owner}: samples of shape \(1, 10, 10\) do not fit layer 4: Dense"
+    ) as caught:
+        getattr(model, method)(source)
+    assert "Dense" in str(caught.value.__cause__)  # the layer's own message stays attached
+    with pytest.raises(ValueError, match=r"do not fit layer 0: Conv2d"):
+        getattr(model, method)(X[:, 0])
+    assert model.training  # the mode is restored after the failure
+
+
+def test_inference_keeps_errors_that_are_not_about_shapes(rng: np.random.Generator) -> None:
+    class Refuses(Flatten):
+        def forward(self, X):
+            raise ValueError("Refuses: no")
+
+    model = Sequential([Refuses()])
+    with pytest.raises(ValueError, match=r"^Refuses: no$"):
+        model.predict_proba(rng.standard_normal((3, 4)))
+
+
 def test_fit_rejects_length_mismatch(rng: np.random.Generator) -> None:
     X, y = toy_data(rng)
     with pytest.raises(

@@ -19,13 +19,14 @@ import numpy as np
 from scratchcnn import losses as _losses
 from scratchcnn import optimizers as _optimizers
 from scratchcnn.grad_mode import is_grad_enabled
+from scratchcnn.kernels.finite import all_finite
 from scratchcnn.layers.activations import ReLU
 from scratchcnn.layers.base import FLAG_NAMES, Layer
 from scratchcnn.layers.pooling import MaxPool1d, MaxPool2d
 from scratchcnn.model import archive
 from scratchcnn.model.data import is_memmap
 from scratchcnn.model.inference import InferenceMixin
-from scratchcnn.model.training import TrainingMixin, all_finite
+from scratchcnn.model.training import TrainingMixin
 from scratchcnn.summary import format_shape, format_summary, layer_names
 
 
@@ -331,8 +332,20 @@ class Sequential(InferenceMixin, TrainingMixin):
         return shapes
 
     # -- input checks ------------------------------------------------------------------------
-    def _check_X(self, X: Any, owner: str) -> tuple[np.ndarray, tuple[int, ...]]:
-        """``X`` as an array (not cast: that happens per batch) and the model's output shape."""
+    def _shape_error(self, sample_shape: Sequence[int], owner: str) -> Exception | None:
+        """The model-level error for samples of this shape (which layer they do not fit), or
+        None when they fit every layer."""
+        try:
+            self._trace_shapes(sample_shape, owner)
+        except (ValueError, TypeError) as error:
+            return error
+        return None
+
+    def _check_X(
+        self, X: Any, owner: str, trace: bool = True
+    ) -> tuple[np.ndarray, tuple[int, ...] | None]:
+        """``X`` as an array (not cast: that happens per batch) and the model's output shape
+        (None with ``trace=False``: the caller checks the shapes on failure instead)."""
         if not isinstance(X, np.ndarray):
             X = np.asarray(X)
         if X.dtype.kind not in "fiub":
@@ -343,7 +356,7 @@ class Sequential(InferenceMixin, TrainingMixin):
             )
         if X.shape[0] == 0:
             raise ValueError(f"{owner}: X is empty (shape {X.shape})")
-        out_shape = self.output_shape(X.shape[1:], owner)
+        out_shape = self.output_shape(X.shape[1:], owner) if trace else None
         # a memory map is checked batch by batch (_batch), not read whole here
         if X.dtype.kind == "f" and not is_memmap(X) and not all_finite(X):
             bad = "NaN" if np.isnan(X).any() else "infinity"

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from scratchcnn import losses as _losses
+from scratchcnn.kernels.finite import all_finite
 from scratchcnn.model.callbacks import CallbackList, ProgressHook, TqdmProgress
 from scratchcnn.model.data import BatchSource, is_batch_source
 from scratchcnn.model.fit_options import FitOptions
@@ -39,14 +40,6 @@ class NonFiniteError(Exception):
 
 class NonFiniteOutputsError(NonFiniteError):
     """The model's outputs on a training batch were NaN or infinite (no update applied)."""
-
-
-def all_finite(a: np.ndarray) -> bool:
-    """True when every element is finite; a sum first, the exact check only on suspicion."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(a.sum()):
-            return True
-    return bool(np.isfinite(a).all())
 
 
 def n_correct(outputs: np.ndarray, labels: np.ndarray) -> int | None:
