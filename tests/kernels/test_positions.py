@@ -163,3 +163,19 @@ def test_to_position_major_takes_any_layout(memory: str, rng: np.random.Generato
     np.testing.assert_array_equal(converted, X.transpose(2, 1, 0))
     if memory == "position-major":  # a layer's output goes on to the next with no copy
         assert np.shares_memory(converted, view)
+
+
+def test_small_products_run_on_one_blas_thread():
+    """Products under SMALL_PRODUCT_FLOPS hold BLAS to one thread; larger ones keep its count."""
+    from threadpoolctl import threadpool_info
+
+    def blas_threads() -> list[int]:
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        with positions._blas_threads_for(25, 75, 1000):  # MNIST-1D's 25->25 layer: 3.75 MFLOP
+            assert set(blas_threads()) == {1}
+        assert blas_threads() == before
+        with positions._blas_threads_for(64, 192, 1000):  # 24.6 MFLOP
+            assert blas_threads() == before

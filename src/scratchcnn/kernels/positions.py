@@ -28,6 +28,7 @@ both). Pure NumPy: the products are BLAS calls, so this path needs no Numba.
 from __future__ import annotations
 
 import os
+from contextlib import AbstractContextManager, nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -65,6 +66,23 @@ def applies(
         and padding_mode == "zeros"
         and W.dtype in (np.float32, np.float64)
     )
+
+
+# Products with fewer FLOPs (2 * rows * inner * columns) run on one BLAS thread. Below about
+# this size OpenBLAS's second thread gained nothing here (25->25 k3 at batch 1,000, 3.8
+# MFLOP a product: 1.03x slower on one thread, 64->64 at batch 128: 1.02x; from 12.6 MFLOP
+# on two threads won 1.5x and more), and it cost more: the bias pass after a threaded
+# product reads half the output from the other core's cache (97 against 26 us), and with
+# the other core busy every product waited for it (MNIST-1D inference 2.8-5.1 ms a batch,
+# on one thread 1.6-2.3 ms, as idle).
+SMALL_PRODUCT_FLOPS = 6_000_000
+
+
+def _blas_threads_for(rows: int, inner: int, columns: int) -> AbstractContextManager:
+    """One BLAS thread for a small product (``SMALL_PRODUCT_FLOPS``), BLAS's own count else."""
+    if 2 * rows * inner * columns < SMALL_PRODUCT_FLOPS:
+        return single_thread_blas_calls()
+    return nullcontext()
 
 
 def output_length(length: int, kernel: int, pads: tuple[int, int], stride: int) -> int:
@@ -117,16 +135,17 @@ def forward(
         out = np.empty((L_out, C_out, N), dtype=X.dtype)
     Wm = np.ascontiguousarray(W.transpose(0, 2, 1)).reshape(C_out, K * C)
     first, end = _interior(L, K, pads[0], stride, L_out)
-    if end > first:
-        windows = _blocks(X, stride * first - pads[0], end - first, K, stride)
-        np.matmul(Wm, windows, out=out[first:end])
-    for l_out in (*range(first), *range(end, L_out)):
-        start, k0, k1 = _window(l_out, K, pads[0], stride, L)
-        if k1 <= k0:  # sees only padding
-            out[l_out] = 0
-        else:
-            rows = X[start + k0 : start + k1].reshape(-1, N)
-            np.matmul(Wm[:, k0 * C : k1 * C], rows, out=out[l_out])
+    with _blas_threads_for(C_out, K * C, N):
+        if end > first:
+            windows = _blocks(X, stride * first - pads[0], end - first, K, stride)
+            np.matmul(Wm, windows, out=out[first:end])
+        for l_out in (*range(first), *range(end, L_out)):
+            start, k0, k1 = _window(l_out, K, pads[0], stride, L)
+            if k1 <= k0:  # sees only padding
+                out[l_out] = 0
+            else:
+                rows = X[start + k0 : start + k1].reshape(-1, N)
+                np.matmul(Wm[:, k0 * C : k1 * C], rows, out=out[l_out])
     if b is not None or relu:
         add_bias(out, np.zeros(C_out, dtype=out.dtype) if b is None else b, relu)
     return out
@@ -179,35 +198,36 @@ def input_gradient(
     _, C, K = W.shape
     L, left, s = length, pads[0], stride
     dX = np.empty((L, C, N), dtype=dY.dtype)
-    for r in range(s):
-        J = len(range(r, K, s))  # offsets k = r + j*s reach q = s*m + r from l = m - j
-        m_lo = -(-(left - r) // s)  # the phase's input positions p = s*m + r - left in [0, L)
-        m_hi = (L - 1 + left - r) // s
-        if m_hi < m_lo:
-            continue
-        if J == 0:  # no offset reaches this phase (stride > kernel)
-            dX[s * m_lo + r - left : s * m_hi + r - left + 1 : s] = 0
-            continue
-        # weight for the dY rows l = m-J+1 .. m (ascending): block t has k = r + (J-1-t)*s
-        Wr = np.concatenate([W[:, :, r + (J - 1 - t) * s].T for t in range(J)], axis=1)
-        m_first, m_last = max(m_lo, J - 1), min(m_hi, L_out - 1)
-        if m_last >= m_first:  # positions with every offset's dY row inside: one product
-            count = m_last - m_first + 1
-            p0 = s * m_first + r - left
-            dY_blocks = _blocks(dY, m_first - J + 1, count, J, 1)
-            np.matmul(Wr, dY_blocks, out=dX[p0 : p0 + s * (count - 1) + 1 : s])
-            edges = (*range(m_lo, m_first), *range(m_last + 1, m_hi + 1))
-        else:  # no position with every offset inside
-            edges = tuple(range(m_lo, m_hi + 1))
-        for m in edges:
-            p = s * m + r - left
-            l0, l1 = max(0, m - J + 1), min(L_out - 1, m)  # the l that exist
-            if l1 < l0:
-                dX[p] = 0
+    with _blas_threads_for(C, -(-K // s) * C_out, N):  # (C, J*C_out) @ (J*C_out, N)
+        for r in range(s):
+            J = len(range(r, K, s))  # offsets k = r + j*s reach q = s*m + r from l = m - j
+            m_lo = -(-(left - r) // s)  # the phase's input positions p = s*m + r - left in [0, L)
+            m_hi = (L - 1 + left - r) // s
+            if m_hi < m_lo:
                 continue
-            t0, t1 = l0 - (m - J + 1), l1 - (m - J + 1) + 1
-            rows = dY[l0 : l1 + 1].reshape(-1, N)
-            np.matmul(Wr[:, t0 * C_out : t1 * C_out], rows, out=dX[p])
+            if J == 0:  # no offset reaches this phase (stride > kernel)
+                dX[s * m_lo + r - left : s * m_hi + r - left + 1 : s] = 0
+                continue
+            # weight for the dY rows l = m-J+1 .. m (ascending): block t has k = r + (J-1-t)*s
+            Wr = np.concatenate([W[:, :, r + (J - 1 - t) * s].T for t in range(J)], axis=1)
+            m_first, m_last = max(m_lo, J - 1), min(m_hi, L_out - 1)
+            if m_last >= m_first:  # positions with every offset's dY row inside: one product
+                count = m_last - m_first + 1
+                p0 = s * m_first + r - left
+                dY_blocks = _blocks(dY, m_first - J + 1, count, J, 1)
+                np.matmul(Wr, dY_blocks, out=dX[p0 : p0 + s * (count - 1) + 1 : s])
+                edges = (*range(m_lo, m_first), *range(m_last + 1, m_hi + 1))
+            else:  # no position with every offset inside
+                edges = tuple(range(m_lo, m_hi + 1))
+            for m in edges:
+                p = s * m + r - left
+                l0, l1 = max(0, m - J + 1), min(L_out - 1, m)  # the l that exist
+                if l1 < l0:
+                    dX[p] = 0
+                    continue
+                t0, t1 = l0 - (m - J + 1), l1 - (m - J + 1) + 1
+                rows = dY[l0 : l1 + 1].reshape(-1, N)
+                np.matmul(Wr[:, t0 * C_out : t1 * C_out], rows, out=dX[p])
     return dX
 
 
