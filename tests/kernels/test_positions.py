@@ -167,10 +167,12 @@ def test_to_position_major_takes_any_layout(memory: str, rng: np.random.Generato
 
 def test_small_products_run_on_one_blas_thread():
     """Products under SMALL_PRODUCT_FLOPS hold BLAS to one thread; larger ones keep its count."""
-    from threadpoolctl import threadpool_info
+    from scratchcnn.kernels import threads
+
+    libraries = threads.blas_libraries(threads.blas_controller())  # those NumPy's products use
 
     def blas_threads() -> list[int]:
-        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        return [library.get_num_threads() for library in libraries]
 
     with threadpool_limits(limits=2, user_api="blas"):
         before = blas_threads()
