@@ -163,19 +163,23 @@ def kernels_in_use() -> str:
     )
 
 
-def machine_info(args: argparse.Namespace) -> dict[str, Any]:
-    import numpy as np
-    import torch
-
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (the platform's processor elsewhere)."""
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
                 if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(args: argparse.Namespace) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    cpu = cpu_model()
     try:
         blas_config = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
         blas = f"{blas_config.get('name')} {blas_config.get('version')}"

@@ -242,3 +242,62 @@ def test_bench_conv_counts_flops_and_names_each_algorithm(rng: np.random.Generat
         forward(), both(), torch_forward(), torch_both()
         kinds.add(kind)
     assert kinds == expected
+
+
+def _profile_module() -> ModuleType:
+    sys.path.insert(0, str(BENCHMARKS))  # profile_layers imports run, which imports report
+    try:
+        return _load("profile_layers")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def test_layer_timer_times_each_layer_and_restores_the_classes(rng: np.random.Generator) -> None:
+    from scratchcnn.layers import BatchNorm2d, Conv2d, Dense, GlobalAvgPool2d, ReLU, Residual
+    from scratchcnn.model import Sequential
+
+    profile = _profile_module()
+    body = [Conv2d(4, 4, 3, padding=1), BatchNorm2d(4), ReLU(inplace=True)]
+    model = Sequential([Conv2d(2, 4, 3, padding=1), ReLU(inplace=True), Residual(body),
+                        GlobalAvgPool2d(), Dense(4, 3)])  # fmt: skip
+    X, y = rng.standard_normal((6, 2, 8, 8)).astype(np.float32), rng.integers(0, 3, 6)
+    rows = list(profile.rows_of(model.layers))
+    assert [depth for depth, _ in rows] == [0, 0, 0, 1, 1, 1, 0, 0]  # the body under Residual
+    originals = {cls: cls.__dict__.get("forward") for cls in (Conv2d, ReLU, Residual, Dense)}
+    expected = model.forward(X)
+
+    timer = profile.LayerTimer()
+    timer.wrap_classes_of(model.layers)
+    try:
+        assert all("forward" not in vars(layer) for _, layer in rows)  # classes, not objects
+        np.testing.assert_array_equal(model.forward(X), expected)
+        model.train_step(X, y)
+        seconds = timer.reset()
+    finally:
+        timer.unwrap()
+    for _, layer in rows:
+        assert seconds[id(layer), "forward"] > 0
+    assert all(seconds[id(layer), "backward"] > 0 for layer in model.layers if layer.param_names)
+    residual = model.layers[2]
+    inner = sum(seconds[id(layer), "forward"] for layer in residual.body)
+    assert seconds[id(residual), "forward"] >= inner  # a container's time includes its body's
+    assert {cls: cls.__dict__.get("forward") for cls in originals} == originals
+    assert timer.reset() == {}
+
+
+@pytest.mark.slow  # imports PyTorch in a fresh process; about 15 s
+def test_profile_script_writes_each_layer(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    out = tmp_path / "profile.json"
+    command = [
+        sys.executable, str(BENCHMARKS / "profile_layers.py"), "--models", "mnist1d_cnn",
+        "--steps", "5", "--threads", "1", "--json", str(out),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "| **whole step / batch** |" in done.stdout
+    result = json.loads(out.read_text())["models"]["mnist1d_cnn"]
+    assert len(result["layers"]) == 8 and result["steps"] == 5
+    assert 0 < result["outside_layers_ms"] < result["step_ms"]
+    assert all(row["forward_ms"] >= 0 for row in result["layers"])
+    assert result["torch_step_ms"] > 0 and result["torch_inference_ms"] > 0
