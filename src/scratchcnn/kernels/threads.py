@@ -1,4 +1,4 @@
-"""The library's own threads: how many, one pool, and BLAS held to one thread meanwhile.
+"""The library's own threads: how many, the parts they run, and BLAS held to one thread meanwhile.
 
 Compiled loops release the GIL (``nogil``), so plain Python threads run them on several
 cores. Callers split their work by the shapes alone (never by the thread count), so that a
@@ -10,10 +10,11 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from functools import cache
 from typing import Any
+
+from scratchcnn.kernels.helper_threads import helper_threads
 
 
 def thread_count() -> int:
@@ -47,12 +48,6 @@ def ranks_on_this_machine() -> int | None:
     if local and local.strip().isdigit() and int(local) > 0:
         return int(local)
     return None
-
-
-@cache
-def thread_pool(threads: int) -> ThreadPoolExecutor:
-    """One pool per size, made once and kept (threads wait on a queue, they do not spin)."""
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="scratchcnn")
 
 
 @cache
@@ -95,16 +90,18 @@ def run_parts(
     parts: Sequence[Any],
     single_thread_blas: bool = False,
     uses_blas: bool = True,
+    threads: int | None = None,
 ) -> list[Any]:
-    """``[work(part) for part in parts]``, on up to ``thread_count()`` threads, BLAS at one.
+    """``[work(part) for part in parts]``, on up to ``threads`` (``thread_count()``)
+    threads, BLAS at one.
 
     The parts must write disjoint memory; results come back in the parts' order. The calling
     thread works too, and every thread takes the next part not yet taken. With
     ``single_thread_blas`` BLAS runs on one thread even when the parts run serially, so that
     a product's rounding never depends on the thread count; ``uses_blas=False`` (the parts
-    never call BLAS) skips limiting it.
+    never call BLAS, or the caller holds BLAS at one thread already) skips limiting it.
     """
-    threads = min(thread_count(), len(parts))
+    threads = min(thread_count() if threads is None else threads, len(parts))
     if threads <= 1 and not single_thread_blas:
         return [work(part) for part in parts]
     with single_thread_blas_calls() if uses_blas else nullcontext():
@@ -117,10 +114,6 @@ def run_parts(
             while (k := next(taken)) < len(parts):
                 results[k] = work(parts[k])
 
-        helpers = [thread_pool(threads - 1).submit(drain) for _ in range(threads - 1)]
-        try:
-            drain()
-        finally:
-            for helper in helpers:
-                helper.result()
+        if not helper_threads(threads - 1).run(drain, threads - 1):
+            drain()  # the helpers serve another call (nested, or another thread's)
         return results

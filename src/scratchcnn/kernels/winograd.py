@@ -43,7 +43,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scratchcnn.kernels.threads import single_thread_blas_calls, thread_count, thread_pool
+from scratchcnn.kernels.threads import run_parts, single_thread_blas_calls, thread_count
 from scratchcnn.kernels.winograd_transforms import transforms
 
 # Lavin & Gray's F(2x2, 3x3) and F(4x4, 3x3) (interpolation points 0, +-1, +-2, infinity).
@@ -213,8 +213,7 @@ def _run_groups(work, groups: list[Group], threads: int | None = None) -> list:
     with single_thread_blas_calls():
         for phase in sorted({group.phase for group in groups}):
             index = [i for i, group in enumerate(groups) if group.phase == phase]
-            pool = thread_pool(min(threads, len(index)))
-            done = pool.map(lambda i: work(groups[i].blocks), index)
+            done = run_parts(lambda i: work(groups[i].blocks), index, False, False, threads)
             for i, result in zip(index, done, strict=True):
                 results[i] = result
     return results
