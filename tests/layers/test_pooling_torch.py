@@ -106,7 +106,7 @@ def test_float32_close_to_pytorch(rng):
         np.testing.assert_allclose(A, theirs(torch.from_numpy(X)).numpy(), rtol=1e-6, atol=1e-6)
 
 
-@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 4, 1, 1), (3, 6, 4)])
+@pytest.mark.parametrize("shape", [(2, 3, 5, 7), (1, 4, 1, 1), (3, 6, 4), (128, 9, 30, 31)])
 def test_global_avg_pool_matches_adaptive_avg_pool_then_flatten(rng, shape):
     X = rng.standard_normal(shape)
     layer = GlobalAvgPool2d()

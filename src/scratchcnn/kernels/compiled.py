@@ -287,7 +287,7 @@ def flat_parts(loop, flats: list[np.ndarray], *scalars) -> None:
     run_parts(lambda p: loop(*(f[p[0] : p[1]] for f in flats), *scalars), parts, uses_blas=False)
 
 
-def _channel_parts(work, channels: int, size: int) -> None:
+def channel_parts(work, channels: int, size: int) -> None:
     """``work(first, end)`` over all channels, in parts of channels when the arrays are large."""
     from scratchcnn.kernels.threads import run_parts
 
@@ -317,7 +317,7 @@ def max_pool2d_forward(
     def work(c0: int, c1: int) -> None:
         loop(X[c0:c1], *kernel, *stride, *padding, Y[c0:c1], argmax[c0:c1], offsets)
 
-    _channel_parts(work, X.shape[0], X.size)
+    channel_parts(work, X.shape[0], X.size)
     return Y, argmax
 
 
@@ -350,7 +350,7 @@ def max_pool2d_backward(
             A[c0:c1], zero,
         )  # fmt: skip
 
-    _channel_parts(work, dX.shape[0], dX.size)
+    channel_parts(work, dX.shape[0], dX.size)
     return dX
 
 

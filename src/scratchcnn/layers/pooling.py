@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from scratchcnn.kernels.global_pooling import global_avg_pool_backward, global_avg_pool_forward
 from scratchcnn.kernels.layout import from_batch_last, to_batch_last
 from scratchcnn.kernels.pooling import (
     avg_pool_backward,
@@ -265,7 +266,7 @@ class GlobalAvgPool2d(Layer):
         self.output_shape(X.shape[-3:])
         unbatched = X.ndim == 3
         Xb = to_batch_last(X[np.newaxis] if unbatched else X)  # (C, H, W, N)
-        Yb = Xb.mean(axis=(1, 2))  # (C, N)
+        Yb = global_avg_pool_forward(Xb)  # (C, N)
         self._cache = (Xb.shape, Xb.dtype, unbatched)
         return Yb[:, 0] if unbatched else Yb.T
 
@@ -273,9 +274,7 @@ class GlobalAvgPool2d(Layer):
         (C, H, W, N), dtype, unbatched = self._cached()
         dA = as_float_array(dA, self, "dA").astype(dtype, copy=False)
         check_grad_shape(dA, (C,) if unbatched else (N, C), self)
-        dAb = (dA[:, np.newaxis] if unbatched else dA.T) / (H * W)  # (C, N)
-        dXb = np.empty((C, H, W, N), dtype=dAb.dtype)
-        dXb[...] = dAb[:, np.newaxis, np.newaxis, :]
+        dXb = global_avg_pool_backward(dA[:, np.newaxis] if unbatched else dA.T, H, W)
         self._apply_optimizer()
         dX = from_batch_last(dXb)
         return dX[0] if unbatched else dX
