@@ -121,7 +121,8 @@ def rows_of(layers: list[Any], depth: int = 0) -> Iterator[tuple[int, Any]]:
 
 
 def label(layer: Any) -> str:
-    text = repr(layer)
+    """The layer's repr on one line, cut to 60 characters (a container's repr spans lines)."""
+    text = " ".join(repr(layer).split())
     return text if len(text) <= 60 else text[:57] + "..."
 
 
