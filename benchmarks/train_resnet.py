@@ -63,7 +63,12 @@ def build_ours(r: dict[str, Any], seed: int) -> Any:
 
 
 def warmup_cosine(schedules: Any, optimizer: Any, r: dict[str, Any]) -> Any:
-    """LinearLR warm-up then cosine to 0; ``schedules`` is scratchcnn's or torch's module."""
+    """LinearLR warm-up then cosine to 0; ``schedules`` is scratchcnn's or torch's module.
+
+    A run of one step has no room for a warm-up (LinearLR needs total_iters >= 1): cosine only.
+    """
+    if r["warmup_steps"] < 1:
+        return schedules.CosineAnnealingLR(optimizer, T_max=r["total_steps"])
     warm = schedules.LinearLR(optimizer, start_factor=0.01, total_iters=r["warmup_steps"])
     cosine = schedules.CosineAnnealingLR(optimizer, T_max=r["total_steps"] - r["warmup_steps"])
     return schedules.SequentialLR(optimizer, [warm, cosine], milestones=[r["warmup_steps"]])

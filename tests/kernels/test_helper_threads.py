@@ -99,3 +99,35 @@ def test_a_forked_child_starts_its_own_helpers(monkeypatch):
     assert queue.get(timeout=60) == [0, 2, 4, 6, 8]
     child.join(timeout=60)
     assert child.exitcode == 0
+
+
+@pytest.mark.skipif(threading.current_thread() is not threading.main_thread(), reason="signals")
+def test_an_interrupted_wait_retires_the_helpers():
+    """Ctrl+C while the caller waits: a helper may still run, so those threads get no more
+    work and the next call starts new ones (a late 'done' must not end a later wait)."""
+    import signal
+
+    helpers = helper_threads(1)
+    let_go = threading.Event()
+
+    def task() -> None:
+        if threading.current_thread().name.startswith("scratchcnn-helper"):
+            let_go.wait(10)
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        with pytest.raises(KeyboardInterrupt):
+            helpers.run(task, 1)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        let_go.set()
+    assert helpers.broken and helpers.run(lambda: None, 1) is False
+    fresh = helper_threads(1)
+    assert fresh is not helpers and not fresh.broken
+    ran = []
+    assert fresh.run(lambda: ran.append(1), 1) and len(ran) == 2

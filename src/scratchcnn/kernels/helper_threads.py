@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from functools import cache
 
 
 class HelperThreads:
@@ -32,6 +31,7 @@ class HelperThreads:
         for lock in (*self._go, *self._done):
             lock.acquire()
         self._task: Callable[[], object] | None = None
+        self.broken = False
         self._errors: list[BaseException | None] = [None] * count
         for i in range(count):
             name = f"scratchcnn-helper-{i}"
@@ -56,6 +56,9 @@ class HelperThreads:
         helpers = min(helpers, self.count)
         if not self._in_use.acquire(blocking=False):
             return False
+        if self.broken:
+            self._in_use.release()
+            return False
         try:
             self._task = task
             for i in range(helpers):
@@ -63,11 +66,9 @@ class HelperThreads:
             try:
                 task()
             finally:
-                for i in range(helpers):
-                    self._done[i].acquire()
-                self._task = None
-                errors = [self._errors[i] for i in range(helpers)]
-                self._errors[:helpers] = [None] * helpers
+                self._wait_for(helpers)
+            errors = [self._errors[i] for i in range(helpers)]
+            self._errors[:helpers] = [None] * helpers
             for error in errors:
                 if error is not None:
                     raise error
@@ -75,13 +76,32 @@ class HelperThreads:
         finally:
             self._in_use.release()
 
+    def _wait_for(self, helpers: int) -> None:
+        """Wait until the first ``helpers`` threads are done. A signal (Ctrl+C) can interrupt
+        a lock's acquire; then some helper may still be running, and its late ``done`` would
+        end a later wait too early, so these threads are retired (``broken``) and never
+        handed work again."""
+        try:
+            for i in range(helpers):
+                self._done[i].acquire()
+        except BaseException:
+            self.broken = True
+            raise
+        self._task = None
 
-@cache
-def _helpers_of_process(count: int, pid: int) -> HelperThreads:
-    return HelperThreads(count)
+
+_STARTED: dict[tuple[int, int], HelperThreads] = {}
+_STARTING = threading.Lock()
 
 
 def helper_threads(count: int) -> HelperThreads:
-    """The process's ``count`` helper threads, started on first use (again in a forked
-    child, which inherits none of its parent's threads)."""
-    return _helpers_of_process(count, os.getpid())
+    """The process's ``count`` helper threads, started on first use, again in a forked child
+    (which inherits none of its parent's threads) and after an interrupted wait retired them."""
+    key = (count, os.getpid())
+    helpers = _STARTED.get(key)
+    if helpers is None or helpers.broken:
+        with _STARTING:
+            helpers = _STARTED.get(key)
+            if helpers is None or helpers.broken:
+                helpers = _STARTED[key] = HelperThreads(count)
+    return helpers
