@@ -154,11 +154,13 @@ def profile_model(name: str, args: argparse.Namespace) -> dict[str, Any]:
     batches = [(X[i * args.batch : (i + 1) * args.batch], y[i * args.batch : (i + 1) * args.batch])
                for i in range(4)]  # fmt: skip
     net = to_torch(model.layers)
-    if len(workloads.INPUT_SHAPES[name]) == 3:
+    images = len(workloads.INPUT_SHAPES[name]) == 3  # PyTorch's faster layout: channels_last
+    if images:
         net = net.to(memory_format=torch.channels_last)
-        convert = lambda a: torch.from_numpy(a).contiguous(memory_format=torch.channels_last)  # noqa: E731
-    else:
-        convert = torch.from_numpy
+
+    def convert(a: np.ndarray) -> Any:
+        tensor = torch.from_numpy(a)
+        return tensor.contiguous(memory_format=torch.channels_last) if images else tensor
     torch_batches = [(convert(Xb), torch.from_numpy(yb)) for Xb, yb in batches]
     torch_X_test = convert(X_test)
     our_step, _ = workloads.our_train_step(model)
@@ -289,7 +291,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["models"][name] = result
         print(table(name, result, args), flush=True)
     if args.json:
-        args.json.write_text(json.dumps(results, indent=1))
+        from scratchcnn.atomic import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(results, indent=1))
     return results
 
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from scratchcnn.atomic import atomic_write, atomic_write_text
+
 METHOD = """\
 ## Method
 - **Same work in both libraries**: the same architecture (PyTorch's `nn.Sequential` is built
@@ -255,7 +257,7 @@ def bar_chart(results: dict[str, Any], path: Path) -> None:
         f"batch {results['meta']['batch']}"
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_write(path, lambda file: fig.savefig(file, format="png", dpi=110))
     plt.close(fig)
 
 
@@ -267,7 +269,8 @@ def write_all(results: dict[str, Any], out_dir: Path) -> dict[str, str]:
         "markdown": out_dir / "RESULTS.md",
         "chart": out_dir / "results.png",
     }
-    paths["json"].write_text(json.dumps(results, indent=2) + "\n")
-    paths["markdown"].write_text(markdown(results) + "\n")
+    # atomically: a run killed while writing leaves the previous results whole
+    atomic_write_text(paths["json"], json.dumps(results, indent=2) + "\n")
+    atomic_write_text(paths["markdown"], markdown(results) + "\n")
     bar_chart(results, paths["chart"])
     return {key: str(path) for key, path in paths.items()}

@@ -91,7 +91,7 @@ def global_avg_pool_forward(Xb: np.ndarray) -> np.ndarray:
 
 def global_avg_pool_backward(dYb: np.ndarray, H: int, W: int) -> np.ndarray:
     """dX (C, H, W, N) = dYb (C, N) / (H * W) at every pixel (``..._reference`` without Numba)."""
-    if not _twin_applies(dYb) or H * W == 0:
+    if not _twin_applies(dYb):
         return global_avg_pool_backward_reference(dYb, H, W)
     dYb = np.ascontiguousarray(dYb)
     _, spread_over_planes = _compiled_loops()

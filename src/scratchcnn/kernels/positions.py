@@ -76,11 +76,15 @@ def applies(
 # the other core busy every product waited for it (MNIST-1D inference 2.8-5.1 ms a batch,
 # on one thread 1.6-2.3 ms, as idle).
 SMALL_PRODUCT_FLOPS = 6_000_000
+# OpenBLAS itself runs a product with m*n*k under 65536 * 4 (its GEMM_MULTITHREAD_THRESHOLD)
+# on one thread: holding it there costs 7 us for nothing (MNIST-1D's training batch of 128).
+BLAS_SERIAL_FLOPS = 2 * 65536 * 4
 
 
 def _blas_threads_for(rows: int, inner: int, columns: int) -> AbstractContextManager:
-    """One BLAS thread for a small product (``SMALL_PRODUCT_FLOPS``), BLAS's own count else."""
-    if 2 * rows * inner * columns < SMALL_PRODUCT_FLOPS:
+    """One BLAS thread for a small product (``SMALL_PRODUCT_FLOPS``), BLAS's own count else
+    (and for products BLAS runs on one thread anyway, ``BLAS_SERIAL_FLOPS``)."""
+    if BLAS_SERIAL_FLOPS <= 2 * rows * inner * columns < SMALL_PRODUCT_FLOPS:
         return single_thread_blas_calls()
     return nullcontext()
 

@@ -213,7 +213,9 @@ def _run_groups(work, groups: list[Group], threads: int | None = None) -> list:
     with single_thread_blas_calls():
         for phase in sorted({group.phase for group in groups}):
             index = [i for i, group in enumerate(groups) if group.phase == phase]
-            done = run_parts(lambda i: work(groups[i].blocks), index, False, False, threads)
+            done = run_parts(
+                lambda i: work(groups[i].blocks), index, uses_blas=False, threads=threads
+            )
             for i, result in zip(index, done, strict=True):
                 results[i] = result
     return results
